@@ -1,0 +1,32 @@
+"""See how a BERT named-entity-recognition model sees a text, in the Rerun viewer.
+
+    from llm_embedding_ner import analyze, log_to_rerun
+    analysis = analyze("Ada Lovelace was born in London.")
+    log_to_rerun(analysis)
+
+Heavy libraries (torch, transformers, umap, rerun) load on first use, not on import.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .pipeline import Analysis, analyze
+    from .rerun_logging import log_to_rerun
+
+__all__ = ["Analysis", "__version__", "analyze", "log_to_rerun"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Analysis", "analyze"):
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    if name == "log_to_rerun":
+        from .rerun_logging import log_to_rerun
+
+        return log_to_rerun
+    raise AttributeError(f"module 'llm_embedding_ner' has no attribute {name!r}")

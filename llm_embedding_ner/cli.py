@@ -1,0 +1,177 @@
+"""Command line: parse options, run the analysis, log it to Rerun.
+
+Errors the user can fix end as one ``error: ...`` line on stderr with exit code 2, before
+anything is logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Callable
+from typing import NoReturn
+
+from . import __version__
+from .default_text import DEFAULT_TEXT
+from .errors import UserError
+from .model_loading import DEFAULT_MODEL, DEVICES
+from .projection import ProjectionSettings
+
+METRICS = ("cosine", "euclidean", "correlation", "manhattan", "chebyshev", "canberra", "braycurtis")
+
+EXAMPLES = """\
+examples:
+  python -m llm_embedding_ner                          the built-in paragraph, in a new viewer
+  python -m llm_embedding_ner --text "Ada Lovelace was born in London."
+  python -m llm_embedding_ner --file article.txt --save article.rrd
+  cat notes.txt | python -m llm_embedding_ner --file - --serve
+  python -m llm_embedding_ner --model ./my-ner-model --device cpu --headless --save out.rrd
+  HF_HUB_OFFLINE=1 python -m llm_embedding_ner      use only models already in the local cache
+
+Viewer options (--headless, --connect, --serve, --url, --save, --stdout) are Rerun's own:
+with none of them a viewer window is spawned.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"error: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {number}")
+        return number
+
+    return parse
+
+
+def _fraction(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {number}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import rerun as rr
+
+    defaults = ProjectionSettings()
+    parser = _Parser(
+        prog="llm_embedding_ner",
+        description=(
+            "Show how a BERT named-entity-recognition model sees a text: its tokens, the entities "
+            "it finds, and each token's last-layer hidden state projected to 3D with UMAP, "
+            "coloured by entity type, in the Rerun viewer."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    source = parser.add_argument_group("input")
+    source.add_argument("--text", help="the text to analyse (default: a built-in paragraph)")
+    source.add_argument(
+        "--file", metavar="PATH", help="read the text from a UTF-8 file; '-' reads standard input"
+    )
+
+    model = parser.add_argument_group("model")
+    model.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        metavar="ID_OR_DIR",
+        help=f"Hub id or local directory of a token-classification model (default: {DEFAULT_MODEL})",
+    )
+    model.add_argument(
+        "--device",
+        default="auto",
+        choices=DEVICES,
+        help="where the model runs; auto takes a GPU when there is one (default: auto)",
+    )
+    model.add_argument(
+        "--batch-size",
+        type=_at_least(1),
+        default=8,
+        metavar="N",
+        help="windows of 512 tokens per forward pass, for long texts (default: 8)",
+    )
+
+    umap = parser.add_argument_group(
+        "projection (UMAP)",
+        "Defaults suit clouds of a few hundred tokens; very short texts fall back to PCA.",
+    )
+    umap.add_argument(
+        "--n-neighbors",
+        type=_at_least(2),
+        default=defaults.n_neighbors,
+        metavar="K",
+        help="neighbours per token: lower keeps small entity clusters apart, higher shows "
+        f"the global shape (default: {defaults.n_neighbors})",
+    )
+    umap.add_argument(
+        "--min-dist",
+        type=_fraction,
+        default=defaults.min_dist,
+        metavar="D",
+        help="how tightly points may pack, 0 to 1: lower gives denser clusters "
+        f"(default: {defaults.min_dist})",
+    )
+    umap.add_argument(
+        "--metric",
+        default=defaults.metric,
+        choices=METRICS,
+        help=f"distance between hidden states; cosine ignores their length (default: {defaults.metric})",
+    )
+    umap.add_argument(
+        "--seed",
+        type=_at_least(0),
+        default=defaults.seed,
+        help="random seed; the same seed gives identical coordinates on every run "
+        f"(default: {defaults.seed})",
+    )
+
+    rr.script_add_args(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    warnings.showwarning = _show_warning
+    try:
+        from .text_input import read_text
+
+        text = read_text(args.text, args.file, DEFAULT_TEXT)
+        from .pipeline import analyze
+
+        analysis = analyze(
+            text,
+            args.model,
+            device=args.device,
+            projection=ProjectionSettings(args.n_neighbors, args.min_dist, args.metric, args.seed),
+            batch_size=args.batch_size,
+        )
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+    import rerun as rr
+
+    from .rerun_logging import APPLICATION_ID, default_blueprint, log_to_rerun
+
+    rr.script_setup(args, APPLICATION_ID, default_blueprint=default_blueprint())
+    log_to_rerun(analysis)
+    rr.script_teardown(args)
+    return 0
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_args: object, **_kwargs: object) -> None:
+    print(f"warning: {message}", file=sys.stderr)

@@ -1,0 +1,142 @@
+"""Decode labels into entities: per-token predictions become word-level entity spans.
+
+Pure functions over plain data, so they can be tested without a model. The rules follow
+IOB2 (and accept the BIOES/BILOU prefixes): a word takes the label of its first subword;
+``B-`` (or ``S-``/``U-``) starts an entity; ``I-`` (or ``E-``/``L-``) continues the open
+entity of the same type and otherwise starts a new one; ``E-``/``L-``/``S-``/``U-`` close it.
+A label without a prefix is its own type and consecutive words with it merge.
+For IOB2 labels this gives the same spans as transformers' token-classification pipeline
+with ``aggregation_strategy="first"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+OUTSIDE = "O"
+_STARTS = {"B", "S", "U"}
+_CONTINUES = {"I", "E", "L"}
+_CLOSES = {"E", "L", "S", "U"}
+
+# Readable names for the common CoNLL-2003 abbreviations; other label sets keep their own names.
+_TYPE_NAMES = {"LOC": "Location", "PER": "Person", "ORG": "Organization", "MISC": "Miscellaneous"}
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One entity mention: a run of words with one type."""
+
+    type: str  # the label's type, e.g. "PER"
+    start: int  # character offsets into the original text, end exclusive
+    end: int
+    text: str  # text[start:end], exactly as written
+    score: float  # mean probability of the words' labels
+    first_token: int  # token indices (without special tokens), end exclusive
+    end_token: int
+
+
+def split_label(label: str) -> tuple[str | None, str | None]:
+    """``"B-PER"`` -> ``("B", "PER")``; ``"PERSON"`` -> ``(None, "PERSON")``; ``"O"`` -> ``(None, None)``."""
+    if label == OUTSIDE:
+        return None, None
+    prefix, sep, rest = label.partition("-")
+    if sep and rest and prefix in _STARTS | _CONTINUES:
+        return prefix, rest
+    return None, label
+
+
+def entity_types(labels: Sequence[str]) -> list[str]:
+    """The model's entity types, prefixes stripped.
+
+    CoNLL-2003's four types come first in a fixed order (LOC, PER, ORG, MISC), so their class
+    ids are the same for every model trained on that data whatever its label order; any other
+    types follow in order of first appearance.
+    """
+    seen: list[str] = []
+    for label in labels:
+        _, entity_type = split_label(label)
+        if entity_type is not None and entity_type not in seen:
+            seen.append(entity_type)
+    return [t for t in _TYPE_NAMES if t in seen] + [t for t in seen if t not in _TYPE_NAMES]
+
+
+def display_name(entity_type: str) -> str:
+    return _TYPE_NAMES.get(entity_type, entity_type)
+
+
+def word_starts(word_ids: np.ndarray) -> np.ndarray:
+    """Indices of the tokens that begin a word (a change of word id)."""
+    word_ids = np.asarray(word_ids)
+    if word_ids.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    change = np.ones(word_ids.size, dtype=bool)
+    change[1:] = word_ids[1:] != word_ids[:-1]
+    return np.flatnonzero(change)
+
+
+def decode_entities(
+    text: str,
+    offsets: np.ndarray,
+    word_ids: np.ndarray,
+    token_labels: Sequence[str],
+    token_scores: np.ndarray,
+) -> list[Entity]:
+    """Group per-token predictions into word-level entities.
+
+    ``offsets`` is (n_tokens, 2) character spans, ``word_ids`` the word each token belongs to,
+    ``token_labels``/``token_scores`` each token's predicted label and its probability.
+    """
+    n_tokens = len(token_labels)
+    starts = word_starts(word_ids)
+    word_ends = np.append(starts[1:], n_tokens)
+
+    entities: list[Entity] = []
+    # The open entity, as (type, first word index, word scores); None when outside.
+    open_type: str | None = None
+    open_words: list[int] = []
+    open_scores: list[float] = []
+
+    def close() -> None:
+        nonlocal open_type, open_words, open_scores
+        if open_type is not None:
+            first, last = open_words[0], open_words[-1]
+            start, end = int(offsets[starts[first], 0]), int(offsets[word_ends[last] - 1, 1])
+            entities.append(
+                Entity(
+                    type=open_type,
+                    start=start,
+                    end=end,
+                    text=text[start:end],
+                    score=float(np.mean(open_scores)),
+                    first_token=int(starts[first]),
+                    end_token=int(word_ends[last]),
+                )
+            )
+        open_type, open_words, open_scores = None, [], []
+
+    for word, token in enumerate(starts):
+        prefix, entity_type = split_label(token_labels[token])
+        continues = (
+            entity_type is not None and entity_type == open_type and (prefix is None or prefix in _CONTINUES)
+        )
+        if not continues:
+            close()
+            open_type = entity_type
+        if open_type is not None:
+            open_words.append(word)
+            open_scores.append(float(token_scores[token]))
+        if prefix in _CLOSES:
+            close()
+    close()
+    return entities
+
+
+def token_entity_index(n_tokens: int, entities: Sequence[Entity]) -> np.ndarray:
+    """For each token, the index of the entity it belongs to, or -1."""
+    index = np.full(n_tokens, -1, dtype=np.int64)
+    for i, entity in enumerate(entities):
+        index[entity.first_token : entity.end_token] = i
+    return index

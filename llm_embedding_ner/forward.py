@@ -1,0 +1,48 @@
+"""One forward pass per window: last-layer hidden states and label probabilities per token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .windows import Windows
+
+DEFAULT_BATCH_SIZE = 8
+
+
+@dataclass(frozen=True)
+class ForwardOutput:
+    """Per text token (special tokens dropped), read from the token's owning window."""
+
+    hidden: np.ndarray  # (n_tokens, hidden_size) float32, last hidden layer
+    probabilities: np.ndarray  # (n_tokens, n_labels) float32, softmax of the logits
+
+
+def run_model(
+    model: Any, windows: Windows, device: Any, batch_size: int = DEFAULT_BATCH_SIZE
+) -> ForwardOutput:
+    """Run ``model`` once over every window, in batches, and keep each token's row from
+    its owning window only. The hidden states and logits come from the same pass."""
+    import torch
+
+    n_windows = windows.input_ids.shape[0]
+    n_tokens = windows.owner.size
+    hidden = np.empty((n_tokens, model.config.hidden_size), dtype=np.float32)
+    probabilities = np.empty((n_tokens, model.config.num_labels), dtype=np.float32)
+    token_index = np.arange(n_tokens)
+    # Row of each token inside its owning window.
+    row = token_index - windows.starts[windows.owner] + windows.prefix_length
+
+    with torch.inference_mode():
+        for first in range(0, n_windows, batch_size):
+            last = min(first + batch_size, n_windows)
+            ids = torch.from_numpy(windows.input_ids[first:last]).to(device)
+            out = model(input_ids=ids, attention_mask=torch.ones_like(ids), output_hidden_states=True)
+            in_batch = (windows.owner >= first) & (windows.owner < last)
+            b = torch.from_numpy(windows.owner[in_batch] - first).to(device)
+            r = torch.from_numpy(row[in_batch]).to(device)
+            hidden[in_batch] = out.hidden_states[-1][b, r].float().cpu().numpy()
+            probabilities[in_batch] = out.logits[b, r].float().softmax(-1).cpu().numpy()
+    return ForwardOutput(hidden, probabilities)

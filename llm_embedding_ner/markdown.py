@@ -1,0 +1,140 @@
+"""Markdown for the three text documents, with the user's characters kept literal.
+
+Rerun renders TextDocuments as CommonMark. The user's text and the tokens are data, not
+markup, so every ASCII punctuation character gets a backslash (CommonMark defines that escape
+for all of them, and it renders as the bare character), line starts cannot open code blocks,
+and line breaks stay line breaks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .entities import Entity, display_name
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_NBSP = "\u00a0"
+_NARROW_NBSP = "\u202f"  # keeps an entity's type tag visually apart without a line break
+
+
+def point_link(index: int, entity_path: str = "umap_embeddings") -> str:
+    """Link target that selects point ``index`` of ``entity_path`` in the Rerun viewer."""
+    return f"recording://{entity_path}[#{index}]"
+
+
+def escape_inline(text: str) -> str:
+    """Escape ``text`` (no line breaks) so CommonMark shows it character for character."""
+    return _PUNCTUATION.sub(r"\\\1", text)
+
+
+def escape_text(text: str) -> str:
+    """Escape multi-line ``text`` so CommonMark shows it as written (see ``_render_lines``)."""
+    return _render_lines(text, lambda start, end: escape_inline(text[start:end]))
+
+
+def text_document(text: str, entities: Sequence[Entity]) -> str:
+    """The original text, each entity a link to its first token's point, its type after it."""
+    pending = list(entities)  # sorted by start, non-overlapping
+    next_entity = 0
+
+    def render(start: int, end: int) -> str:
+        nonlocal next_entity
+        out: list[str] = []
+        cursor = start
+        i = next_entity
+        while i < len(pending) and pending[i].start < end:
+            entity = pending[i]
+            a, b = max(entity.start, cursor), min(entity.end, end)
+            if b > a:
+                out.append(escape_inline(text[cursor:a]))
+                out.append(f"[{escape_inline(text[a:b])}]({point_link(entity.first_token)})")
+                cursor = b
+            if entity.end > end:  # continues on the next line
+                break
+            out.append(_NARROW_NBSP + _code_span(entity.type))
+            i += 1
+        next_entity = i
+        out.append(escape_inline(text[cursor:end]))
+        return "".join(out)
+
+    return _render_lines(text, render)
+
+
+def _render_lines(text: str, render: Callable[[int, int], str]) -> str:
+    """Lay out ``text`` line by line, ``render(start, end)`` giving each line's inline markdown.
+
+    Single line breaks become hard breaks and blank lines stay paragraph breaks; leading spaces
+    and tabs become no-break spaces, which keep the indentation visible without turning the
+    line into a code block (where escapes would show).
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+
+    def blank(span: tuple[int, int]) -> bool:
+        return not text[span[0] : span[1]].strip(" \t")
+
+    out: list[str] = []
+    for i, (line_start, line_end) in enumerate(spans):
+        content_start = line_start
+        while content_start < line_end and text[content_start] in " \t":
+            content_start += 1
+        line = _NBSP * (content_start - line_start) + render(content_start, line_end)
+        # A trailing backslash is CommonMark's hard line break; none before a blank line or at the end.
+        hard_break = i + 1 < len(spans) and not blank(spans[i]) and not blank(spans[i + 1])
+        out.append(line + "\\" if hard_break else line)
+    return "\n".join(out)
+
+
+def _code_span(text: str) -> str:
+    """``text`` as a code span, fenced with more backticks than it contains."""
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith(("`", " ")) or text.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def display_token(token: str, continues_word: bool, prefix: str = "##") -> str:
+    """How a wordpiece is shown: continuation pieces lose their ``##`` marker."""
+    return token[len(prefix) :] if continues_word and token.startswith(prefix) and token != prefix else token
+
+
+def tokenized_document(text: str, tokens: Sequence[str], offsets: np.ndarray, word_ids: np.ndarray) -> str:
+    """Every token a link to its point. Pieces of one word join without a space; the text's
+    line breaks are kept so the document still looks like the text."""
+    parts: list[str] = []
+    for i, token in enumerate(tokens):
+        continues = i > 0 and word_ids[i] == word_ids[i - 1]
+        if i > 0 and not continues:
+            gap = text[offsets[i - 1, 1] : offsets[i, 0]]
+            newlines = len(_LINE_BREAK.findall(gap))
+            parts.append(" " if newlines == 0 else "\\\n" if newlines == 1 else "\n\n")
+        parts.append(f"[{escape_inline(display_token(token, continues))}]({point_link(i)})")
+    return "".join(parts)
+
+
+def entities_document(entities: Sequence[Entity], types: Sequence[str]) -> str:
+    """Unique entities grouped by type, most frequent first, each with its count."""
+    if not entities:
+        return "*No named entities found.*"
+    sections: list[str] = []
+    for entity_type in types:
+        counts = Counter(e.text for e in entities if e.type == entity_type)
+        if not counts:
+            continue
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        lines = "\n".join(f"- {_one_line(text)} ({count})" for text, count in ordered)
+        sections.append(f"### {escape_inline(display_name(entity_type))}\n\n{lines}")
+    return "\n\n".join(sections)
+
+
+def _one_line(text: str) -> str:
+    return escape_inline(" ".join(text.split()))

@@ -1,0 +1,143 @@
+"""Load a token-classification model and its tokenizer, from a local directory or the Hub."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+
+DEFAULT_MODEL = "dslim/bert-base-NER"
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to run: what the later stages need to know about it."""
+
+    name: str
+    tokenizer: Any  # a fast transformers tokenizer
+    model: Any  # a transformers *ForTokenClassification model, in eval mode, on ``device``
+    device: Any  # torch.device
+    labels: list[str]  # id2label, in id order
+    max_length: int  # tokens per window, special tokens included
+
+
+def pick_device(requested: str) -> Any:
+    import torch
+
+    if requested not in DEVICES:
+        raise UserError(f"unknown device {requested!r}; choose one of {', '.join(DEVICES)}")
+    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
+    if requested == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if (requested == "cuda" and not cuda) or (requested == "mps" and not mps):
+        raise UserError(f"--device {requested} was asked for, but this machine has no {requested} device")
+    return torch.device(requested)
+
+
+def _quiet_libraries() -> None:
+    """Keep transformers' and the Hub's progress bars and retry chatter off the user's terminal;
+    failures still reach us as exceptions."""
+    import huggingface_hub.utils
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    huggingface_hub.utils.logging.set_verbosity_error()
+    huggingface_hub.utils.disable_progress_bars()
+
+
+def _looks_like_path(name: str) -> bool:
+    # Hub ids are "name" or "owner/name"; anything else is meant as a directory.
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+
+
+def load_model(name: str = DEFAULT_MODEL, device: str = "auto") -> LoadedModel:
+    """Load ``name`` (a Hub id or a local directory) for token classification.
+
+    A Hub model is taken from the local cache when it is there (no network call at all) and
+    downloaded otherwise. Remote code is never run.
+    """
+    from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
+
+    torch_device = pick_device(device)
+    _quiet_libraries()
+    local = Path(name).expanduser()
+    if local.is_dir():
+        source = str(local)
+    elif _looks_like_path(name) or local.exists():
+        raise UserError(f"model directory {name} does not exist (or is not a directory)")
+    else:
+        source = name
+
+    def load(cls: Any, **kwargs: Any) -> Any:
+        return _from_pretrained(cls, source, name, **kwargs)
+
+    config = load(AutoConfig)
+    try:
+        model, info = load(AutoModelForTokenClassification, config=config, output_loading_info=True)
+    except ValueError as e:  # an architecture transformers has no token-classification class for
+        raise UserError(f"{name} is not a token-classification model ({_first_line(e)})") from None
+    if info.get("missing_keys"):
+        missing = ", ".join(sorted(info["missing_keys"])[:3])
+        raise UserError(
+            f"{name} has no trained token-classification head (missing weights: {missing}); "
+            "use a model fine-tuned for NER, such as dslim/bert-base-NER"
+        )
+    tokenizer = load(AutoTokenizer)
+    model.eval().to(torch_device)
+
+    labels = [config.id2label[i] for i in range(config.num_labels)]
+    max_length = getattr(config, "max_position_embeddings", 512)
+    # The tokenizer knows the usable length where the config counts reserved positions
+    # (RoBERTa: 514); unset, model_max_length is a huge sentinel.
+    tokenizer_max = getattr(tokenizer, "model_max_length", None)
+    if tokenizer_max is not None and tokenizer_max < 1_000_000:
+        max_length = min(max_length, tokenizer_max)
+    return LoadedModel(name, tokenizer, model, torch_device, labels, int(max_length))
+
+
+def _from_pretrained(cls: Any, source: str, name: str, **kwargs: Any) -> Any:
+    """``cls.from_pretrained`` from the local cache first, then the Hub, with user-level errors."""
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    kwargs["trust_remote_code"] = False
+    try:
+        return cls.from_pretrained(source, local_files_only=True, **kwargs)
+    except OSError as e:
+        if Path(source).is_dir():
+            raise UserError(f"cannot load a model from {name}: {_first_line(e)}") from None
+        if _offline():
+            raise UserError(
+                f"model {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
+                "download it once with network access, or pass --model DIR with a saved model"
+            ) from None
+    print(f"downloading {name} from the Hugging Face Hub...", file=sys.stderr)
+    try:
+        return cls.from_pretrained(source, **kwargs)
+    except RepositoryNotFoundError:
+        raise UserError(f"model {name!r} does not exist on the Hugging Face Hub (or is private)") from None
+    except GatedRepoError:
+        raise UserError(f"model {name!r} is gated; accept its terms on the Hub and log in first") from None
+    except OSError as e:
+        raise UserError(_unreachable(name, e)) from None
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _unreachable(name: str, error: Exception) -> str:
+    return (
+        f"cannot get model {name!r} from the Hugging Face Hub ({_first_line(error)}); "
+        "check the id, or, without network, download it once elsewhere or pass --model DIR "
+        "with a saved model (HF_HUB_OFFLINE=1 skips network calls)"
+    )
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

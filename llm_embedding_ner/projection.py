@@ -1,0 +1,80 @@
+"""Project to 3D: token vectors become a point cloud with UMAP.
+
+UMAP needs a neighbourhood graph and a spectral start, which a handful of points cannot give.
+Below ``MIN_UMAP_POINTS`` the projection falls back to PCA (exact and deterministic), with a
+warning, so a two-word text still gets a picture instead of a crash.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+# Spectral initialisation in 3D needs more points than eigenvectors (4); with fewer than this
+# UMAP either refuses or has too few neighbours to say anything PCA would not.
+MIN_UMAP_POINTS = 8
+
+
+@dataclass(frozen=True)
+class ProjectionSettings:
+    # 15 neighbours: local enough that a few-token entity keeps its own cluster in a cloud of a
+    # few hundred tokens, global enough that the cloud does not shatter into islands.
+    n_neighbors: int = 15
+    # 0.1: points of one cluster stay visibly apart in the viewer without blurring clusters.
+    min_dist: float = 0.1
+    # Transformer hidden states differ mostly in direction; cosine ignores their norm outliers.
+    metric: str = "cosine"
+    # Fixed seed: UMAP then runs single-threaded and two runs give identical coordinates.
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class Projection:
+    coordinates: np.ndarray  # (n, 3) float32
+    method: str  # "umap" or "pca"
+
+
+def project_to_3d(vectors: np.ndarray, settings: ProjectionSettings | None = None) -> Projection:
+    settings = settings or ProjectionSettings()
+    n = vectors.shape[0]
+    if n < MIN_UMAP_POINTS:
+        warnings.warn(
+            f"only {n} tokens: too few for UMAP (needs {MIN_UMAP_POINTS}), showing a PCA projection instead",
+            stacklevel=2,
+        )
+        return Projection(pca_3d(vectors), "pca")
+    n_neighbors = min(settings.n_neighbors, n - 1)
+    if n_neighbors < settings.n_neighbors:
+        warnings.warn(
+            f"only {n} tokens: UMAP uses {n_neighbors} neighbours instead of {settings.n_neighbors}",
+            stacklevel=2,
+        )
+    import umap
+
+    reducer = umap.UMAP(
+        n_components=3,
+        n_neighbors=n_neighbors,
+        min_dist=settings.min_dist,
+        metric=settings.metric,
+        random_state=settings.seed,
+    )
+    with warnings.catch_warnings():
+        # Seeding makes UMAP single-threaded and it says so each time; that is the point of the seed.
+        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+        coordinates = reducer.fit_transform(vectors)
+    return Projection(np.asarray(coordinates, dtype=np.float32), "umap")
+
+
+def pca_3d(vectors: np.ndarray) -> np.ndarray:
+    """Principal components of ``vectors`` (up to 3), padded with zeros to three columns."""
+    centered = vectors - vectors.mean(axis=0, keepdims=True)
+    out = np.zeros((vectors.shape[0], 3), dtype=np.float32)
+    if vectors.shape[0] > 1:
+        _, _, vt = np.linalg.svd(centered.astype(np.float64), full_matrices=False)
+        k = min(3, vt.shape[0])
+        # Fix each axis's sign so the layout does not flip between identical runs.
+        components = vt[:k] * np.sign(vt[:k].sum(axis=1, keepdims=True) + 1e-12)
+        out[:, :k] = centered @ components.T
+    return out

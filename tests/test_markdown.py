@@ -1,0 +1,190 @@
+"""The documents render the user's characters, not markup, and every token is one link."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+import numpy as np
+import pytest
+from markdown_it import MarkdownIt
+
+from llm_embedding_ner.entities import Entity
+from llm_embedding_ner.markdown import (
+    entities_document,
+    escape_inline,
+    escape_text,
+    text_document,
+    tokenized_document,
+)
+
+COMMONMARK = MarkdownIt("commonmark")
+NASTY = [
+    "plain words",
+    "*stars* and _underscores_ and `ticks` and \\backslash\\",
+    "[x](recording://umap_embeddings[#0]) ![img](a.png)",
+    "<script>alert(1)</script> &amp; &#65; <http://example.com>",
+    "# heading\n## another\n> quote\n- item\n1. numbered\n+ plus",
+    "| a | b |\n|---|---|\n| 1 | 2 |",
+    "    indented code?\n\ttabbed",
+    "line one\nline two\r\nline three\n\nnew paragraph",
+    "trailing backslash \\\nnext",
+    "===\n---\n***",
+    "emoji 🦀, CJK 東京, RTL שלום مرحبا, combining e\u0301",
+    "~~strike~~ {braces} a|b ^caret$ 100% #tag @user",
+]
+
+
+def rendered_text(markdown: str) -> str:
+    """The visible characters of ``markdown``, line breaks as newlines."""
+    out: list[str] = []
+    for block in COMMONMARK.parse(markdown):
+        if block.type == "paragraph_close" and out:
+            out.append("\n\n")
+        for child in block.children or []:
+            if child.type in ("text", "code_inline"):
+                out.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                out.append("\n")
+            elif child.type == "html_inline":
+                raise AssertionError(f"raw HTML survived: {child.content!r}")
+    return "".join(out).strip("\n")
+
+
+def normalise(text: str) -> str:
+    """What the documents promise to keep: characters, line breaks, paragraph breaks;
+    indentation shows as no-break spaces."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept = []
+    for line in lines:
+        stripped = line.lstrip(" \t")
+        kept.append("\u00a0" * (len(line) - len(stripped)) + stripped)
+    return "\n".join(kept).strip("\n")
+
+
+def link_tokens(markdown: str) -> list[tuple[str, str]]:
+    """(visible text, href) of every link in ``markdown``."""
+    links = []
+    for block in COMMONMARK.parse(markdown):
+        children = block.children or []
+        for i, child in enumerate(children):
+            if child.type == "link_open":
+                text = ""
+                for inner in children[i + 1 :]:
+                    if inner.type == "link_close":
+                        break
+                    text += inner.content
+                links.append((text, unquote(str(child.attrs["href"]))))
+    return links
+
+
+def paragraph_indent_free(text: str) -> str:
+    # markdown-it trims Unicode spaces at a paragraph's start (JavaScript's trim()); CommonMark
+    # and the viewer's renderer trim only ASCII whitespace. Compare without that indentation.
+    return re.sub("(^|\n\n)\u00a0+", r"\1", text)
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_escaped_text_renders_as_written(text: str) -> None:
+    assert paragraph_indent_free(rendered_text(escape_text(text))) == paragraph_indent_free(normalise(text))
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_blocks_are_only_paragraphs(text: str) -> None:
+    kinds = {token.type for token in COMMONMARK.parse(escape_text(text))}
+    assert kinds <= {"paragraph_open", "paragraph_close", "inline"}
+
+
+def test_escape_inline_escapes_every_ascii_punctuation_character() -> None:
+    punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+    assert escape_inline(punctuation) == "".join("\\" + c for c in punctuation)
+    assert escape_inline("Zürich 東京") == "Zürich 東京"
+
+
+def test_tokenized_document_has_one_working_link_per_token() -> None:
+    text = "[x](y) *a* `b`\nC:\\path ]] ##"
+    tokens = [
+        "[",
+        "x",
+        "]",
+        "(",
+        "y",
+        ")",
+        "*",
+        "a",
+        "*",
+        "`",
+        "b",
+        "`",
+        "C",
+        ":",
+        "\\",
+        "path",
+        "]",
+        "]",
+        "#",
+        "#",
+    ]
+    offsets, cursor = [], 0
+    for token in tokens:
+        start = text.index(token, cursor)
+        offsets.append((start, start + len(token)))
+        cursor = start + len(token)
+    word_ids = np.arange(len(tokens))
+    links = link_tokens(tokenized_document(text, tokens, np.asarray(offsets), word_ids))
+    assert links == [(t, f"recording://umap_embeddings[#{i}]") for i, t in enumerate(tokens)]
+
+
+def test_subword_pieces_join_without_space_and_lose_their_marker() -> None:
+    text = "Skłodowska won"
+    tokens = ["Skł", "##odowska", "won"]
+    offsets = np.asarray([(0, 3), (3, 10), (11, 14)])
+    document = tokenized_document(text, tokens, offsets, np.asarray([0, 0, 1]))
+    assert document == (
+        "[Skł](recording://umap_embeddings[#0])[odowska](recording://umap_embeddings[#1]) "
+        "[won](recording://umap_embeddings[#2])"
+    )
+    assert rendered_text(document) == "Skłodowska won"
+
+
+def test_tokenized_document_keeps_line_breaks() -> None:
+    text = "a\nb\n\nc"
+    offsets = np.asarray([(0, 1), (2, 3), (5, 6)])
+    assert rendered_text(tokenized_document(text, ["a", "b", "c"], offsets, np.arange(3))) == "a\nb\n\nc"
+
+
+def entity(text: str, start: int, end: int, entity_type: str, first_token: int = 0) -> Entity:
+    return Entity(entity_type, start, end, text[start:end], 0.9, first_token, first_token + 1)
+
+
+def test_text_document_links_entities_and_shows_types() -> None:
+    text = "*Ada* met [Bob] in\nNew York"
+    entities = [entity(text, 1, 4, "PER", 1), entity(text, 11, 14, "PER", 5), entity(text, 19, 27, "LOC", 8)]
+    document = text_document(text, entities)
+    assert link_tokens(document) == [
+        ("Ada", "recording://umap_embeddings[#1]"),
+        ("Bob", "recording://umap_embeddings[#5]"),
+        ("New York", "recording://umap_embeddings[#8]"),
+    ]
+    shown = rendered_text(document).replace("\u202f", "")
+    assert shown == "*AdaPER* met [BobPER] in\nNew YorkLOC"
+
+
+def test_entity_spanning_a_line_break_stays_linked_on_both_lines() -> None:
+    text = "see New\nYork now"
+    document = text_document(text, [entity(text, 4, 12, "LOC", 1)])
+    assert [t for t, _ in link_tokens(document)] == ["New", "York"]
+    assert rendered_text(document).replace("\u202f", "") == "see New\nYorkLOC now"
+
+
+def test_entities_document_lists_unique_entities_with_counts() -> None:
+    text = "Paris Paris London Ada"
+    entities = [
+        entity(text, 0, 5, "LOC"),
+        entity(text, 6, 11, "LOC"),
+        entity(text, 12, 18, "LOC"),
+        entity(text, 19, 22, "PER"),
+    ]
+    document = entities_document(entities, ["LOC", "PER", "ORG"])
+    assert document == "### Location\n\n- Paris (2)\n- London (1)\n\n### Person\n\n- Ada (1)"
+    assert entities_document([], ["LOC"]) == "*No named entities found.*"
