@@ -49,18 +49,19 @@ def split_label(label: str) -> tuple[str | None, str | None]:
 
 
 def entity_types(labels: Sequence[str]) -> list[str]:
-    """The model's entity types, prefixes stripped.
+    """The model's entity types, prefixes stripped, in order of first appearance.
 
-    CoNLL-2003's four types come first in a fixed order (LOC, PER, ORG, MISC), so their class
-    ids are the same for every model trained on that data whatever its label order; any other
-    types follow in order of first appearance.
+    A CoNLL-2003 label set (types among LOC, PER, ORG, MISC) is put in that fixed order
+    instead, so class ids are the same for every CoNLL model whatever its label order.
     """
     seen: list[str] = []
     for label in labels:
         _, entity_type = split_label(label)
         if entity_type is not None and entity_type not in seen:
             seen.append(entity_type)
-    return [t for t in _TYPE_NAMES if t in seen] + [t for t in seen if t not in _TYPE_NAMES]
+    if set(seen) <= _TYPE_NAMES.keys():
+        return [t for t in _TYPE_NAMES if t in seen]
+    return seen
 
 
 def display_name(entity_type: str) -> str:

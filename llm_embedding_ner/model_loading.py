@@ -74,21 +74,23 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto") -> LoadedModel:
     else:
         source = name
 
-    def load(cls: Any, **kwargs: Any) -> Any:
-        return _from_pretrained(cls, source, name, **kwargs)
+    def load(cls: Any, what: str, **kwargs: Any) -> Any:
+        return _from_pretrained(cls, source, name, what, **kwargs)
 
-    config = load(AutoConfig)
-    try:
-        model, info = load(AutoModelForTokenClassification, config=config, output_loading_info=True)
-    except ValueError as e:  # an architecture transformers has no token-classification class for
-        raise UserError(f"{name} is not a token-classification model ({_first_line(e)})") from None
+    config = load(AutoConfig, "a model configuration")
+    model, info = load(
+        AutoModelForTokenClassification,
+        "a token-classification model",
+        config=config,
+        output_loading_info=True,
+    )
     if info.get("missing_keys"):
         missing = ", ".join(sorted(info["missing_keys"])[:3])
         raise UserError(
             f"{name} has no trained token-classification head (missing weights: {missing}); "
             "use a model fine-tuned for NER, such as dslim/bert-base-NER"
         )
-    tokenizer = load(AutoTokenizer)
+    tokenizer = load(AutoTokenizer, "a tokenizer")
     model.eval().to(torch_device)
 
     labels = [config.id2label[i] for i in range(config.num_labels)]
@@ -101,13 +103,19 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto") -> LoadedModel:
     return LoadedModel(name, tokenizer, model, torch_device, labels, int(max_length))
 
 
-def _from_pretrained(cls: Any, source: str, name: str, **kwargs: Any) -> Any:
-    """``cls.from_pretrained`` from the local cache first, then the Hub, with user-level errors."""
+def _from_pretrained(cls: Any, source: str, name: str, what: str, **kwargs: Any) -> Any:
+    """``cls.from_pretrained`` from the local cache first, then the Hub, with user-level errors.
+
+    OSError means files are missing or unreachable; ValueError means they are there but are not
+    ``what`` transformers can load (no model_type, an architecture without that head, ...).
+    """
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
     kwargs["trust_remote_code"] = False
     try:
         return cls.from_pretrained(source, local_files_only=True, **kwargs)
+    except ValueError as e:
+        raise UserError(f"{name} cannot be loaded as {what}: {_first_line(e)}") from None
     except OSError as e:
         if Path(source).is_dir():
             raise UserError(f"cannot load a model from {name}: {_first_line(e)}") from None
@@ -123,6 +131,8 @@ def _from_pretrained(cls: Any, source: str, name: str, **kwargs: Any) -> Any:
         raise UserError(f"model {name!r} does not exist on the Hugging Face Hub (or is private)") from None
     except GatedRepoError:
         raise UserError(f"model {name!r} is gated; accept its terms on the Hub and log in first") from None
+    except ValueError as e:
+        raise UserError(f"{name} cannot be loaded as {what}: {_first_line(e)}") from None
     except OSError as e:
         raise UserError(_unreachable(name, e)) from None
 

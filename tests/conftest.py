@@ -119,3 +119,10 @@ def dslim_model(dslim_model_dir: Path):  # -> LoadedModel
     from llm_embedding_ner.model_loading import load_model
 
     return load_model(str(dslim_model_dir), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def ontonotes_model(ontonotes_model_dir: Path):  # -> LoadedModel
+    from llm_embedding_ner.model_loading import load_model
+
+    return load_model(str(ontonotes_model_dir), device="cpu")

@@ -117,11 +117,12 @@ def test_split_label() -> None:
     assert split_label("X-RAY") == (None, "X-RAY")
 
 
-def test_entity_types_put_conll_types_in_fixed_order() -> None:
+def test_entity_types_fix_conll_order_and_keep_others_in_label_order() -> None:
     dslim = ["O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
     assert entity_types(dslim) == ["LOC", "PER", "ORG", "MISC"]
-    other = ["O", "B-PERSON", "I-PERSON", "B-GPE", "I-GPE", "S-DATE", "E-DATE", "L-X", "U-X"]
-    assert entity_types(other) == ["PERSON", "GPE", "DATE", "X"]
+    assert entity_types(["O", "B-PER", "I-PER", "B-LOC"]) == ["LOC", "PER"]
+    other = ["O", "B-PERSON", "I-PERSON", "B-ORG", "B-GPE", "I-GPE", "S-DATE", "E-DATE", "L-X", "U-X"]
+    assert entity_types(other) == ["PERSON", "ORG", "GPE", "DATE", "X"]
 
 
 @pytest.mark.parametrize("seed", range(30))

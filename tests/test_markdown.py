@@ -35,14 +35,15 @@ NASTY = [
 ]
 
 
-def rendered_text(markdown: str) -> str:
-    """The visible characters of ``markdown``, line breaks as newlines."""
+def rendered_text(markdown: str, with_code: bool = True) -> str:
+    """The visible characters of ``markdown``, line breaks as newlines; code spans (the
+    entity type tags) left out unless ``with_code``."""
     out: list[str] = []
     for block in COMMONMARK.parse(markdown):
         if block.type == "paragraph_close" and out:
             out.append("\n\n")
         for child in block.children or []:
-            if child.type in ("text", "code_inline"):
+            if child.type == "text" or (with_code and child.type == "code_inline"):
                 out.append(child.content)
             elif child.type in ("softbreak", "hardbreak"):
                 out.append("\n")

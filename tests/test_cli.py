@@ -1,0 +1,170 @@
+"""The command line as a user runs it: a real process, a real .rrd read back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from llm_embedding_ner.pipeline import analyze
+
+from .test_markdown import rendered_text
+
+
+def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "default"}
+    return subprocess.run(
+        [sys.executable, "-m", "llm_embedding_ner", *args],
+        input=stdin.decode() if stdin is not None else None,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+def read_rrd(path: Path) -> dict[str, dict[str, Any]]:
+    """Entity path -> component column -> the logged value (static data: one row each)."""
+    from rerun.chunk import RrdReader
+
+    logged: dict[str, dict[str, Any]] = {}
+    for chunk in RrdReader(str(path)).stream():
+        batch = chunk.to_record_batch()
+        columns = logged.setdefault(str(chunk.entity_path), {})
+        for name in batch.schema.names:
+            if not name.startswith("rerun."):
+                columns[name] = batch.column(name).to_pylist()[-1]
+    return logged
+
+
+def test_end_to_end_recording(dslim_model, dslim_model_dir: Path, tmp_path: Path) -> None:
+    text = "Ada Lovelace met Charles Babbage in London; the Analytical Engine [x](y) *amazed* Paris"
+    out = tmp_path / "out.rrd"
+    result = run_cli("--model", str(dslim_model_dir), "--text", text, "--headless", "--save", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+    logged = read_rrd(out)
+    assert {"/", "/text", "/tokenized_text", "/named_entities", "/umap_embeddings"} <= set(logged)
+
+    expected = analyze(text, dslim_model)
+    n_tokens = len(dslim_model.tokenizer(text, add_special_tokens=False).input_ids)
+    points = logged["/umap_embeddings"]
+    assert len(points["Points3D:positions"]) == n_tokens
+    assert points["Points3D:class_ids"] == expected.class_ids.tolist()
+    assert points["Token"] == expected.tokens
+    assert points["Label"] == expected.labels
+    np.testing.assert_allclose(points["Score"], expected.scores, rtol=1e-6)
+    entity_text = [expected.entities[i].text if i >= 0 else "" for i in expected.token_entity]
+    assert points["Named Entity"] == entity_text
+    np.testing.assert_allclose(points["Points3D:positions"], expected.coordinates, rtol=1e-5)
+
+    (context,) = logged["/"]["AnnotationContext:context"]  # one batch of class descriptions
+    infos = {c["class_id"]: c["class_description"]["info"] for c in context}
+    assert [infos[i]["label"] for i in sorted(infos)] == [
+        "no entity",
+        "Location",
+        "Person",
+        "Organization",
+        "Miscellaneous",
+    ]
+    assert infos[0]["color"] == (30 << 24) | (30 << 16) | (30 << 8) | 255
+
+    tokenized = logged["/tokenized_text"]["TextDocument:text"][0]
+    assert tokenized.count("](recording://umap_embeddings[#") == n_tokens
+    assert logged["/text"]["TextDocument:media_type"] == ["text/markdown"]
+    # The user's markdown-like characters are shown, not interpreted.
+    shown = rendered_text(logged["/text"]["TextDocument:text"][0], with_code=False)
+    assert shown.replace("\u202f", "") == text
+
+
+def test_default_text_and_file_input(dslim_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "default.rrd"
+    result = run_cli("--model", str(dslim_model_dir), "--headless", "--save", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "spring" in read_rrd(out)["/text"]["TextDocument:text"][0]
+
+    source = tmp_path / "in.txt"
+    source.write_text("Kraków\nand the Vistula\n", encoding="utf-8")
+    out = tmp_path / "file.rrd"
+    result = run_cli("--model", str(dslim_model_dir), "--file", str(source), "--headless", "--save", str(out))
+    assert result.returncode == 0, result.stderr
+    assert read_rrd(out)["/umap_embeddings"]["Token"][-1] == "Vistula"
+
+
+def test_help_lists_every_option_with_examples() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for option in (
+        "--text",
+        "--file",
+        "--model",
+        "--device",
+        "--n-neighbors",
+        "--min-dist",
+        "--metric",
+        "--seed",
+        "--headless",
+        "--connect",
+        "--serve",
+        "--url",
+        "--save",
+        "--stdout",
+        "examples:",
+    ):
+        assert option in result.stdout
+
+
+def bad_file(tmp_path: Path) -> Path:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("Zürich".encode("latin-1"))
+    return path
+
+
+def no_head_model(tmp_path: Path, tokenizer_dir: Path) -> Path:
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    config = BertConfig(
+        vocab_size=600, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+    )
+    BertModel(config).save_pretrained(tmp_path / "base")
+    AutoTokenizer.from_pretrained(tokenizer_dir).save_pretrained(tmp_path / "base")
+    return tmp_path / "base"
+
+
+ERROR_CASES = {
+    "empty text": (lambda tmp, model: ["--model", model, "--text", ""], "empty"),
+    "whitespace text": (lambda tmp, model: ["--model", model, "--text", " \n\t "], "empty"),
+    "missing file": (lambda tmp, model: ["--model", model, "--file", str(tmp / "nope.txt")], "no such file"),
+    "non-UTF-8 file": (
+        lambda tmp, model: ["--model", model, "--file", str(bad_file(tmp))],
+        "not valid UTF-8",
+    ),
+    "text and file": (lambda tmp, model: ["--model", model, "--text", "a", "--file", "b"], "together"),
+    "unknown model offline": (lambda tmp, model: ["--model", "nobody-here/no-such-model"], "HF_HUB_OFFLINE"),
+    "missing model dir": (lambda tmp, model: ["--model", str(tmp / "no-model")], "does not exist"),
+    "no classification head": (
+        lambda tmp, model: ["--model", str(no_head_model(tmp, Path(model)))],
+        "no trained token-classification head",
+    ),
+    "bad option value": (lambda tmp, model: ["--model", model, "--n-neighbors", "1"], "at least 2"),
+}
+
+
+@pytest.mark.parametrize("case", ERROR_CASES)
+def test_user_errors_are_one_line_and_exit_2(case: str, dslim_model_dir: Path, tmp_path: Path) -> None:
+    make_args, message = ERROR_CASES[case]
+    out = tmp_path / "never.rrd"
+    result = run_cli(*make_args(tmp_path, str(dslim_model_dir)), "--headless", "--save", str(out))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not out.exists()  # nothing logged before the error
