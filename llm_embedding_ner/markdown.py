@@ -38,7 +38,7 @@ def escape_text(text: str) -> str:
 
 
 def text_document(text: str, entities: Sequence[Entity]) -> str:
-    """The original text, each entity a link to its first token's point, its type after it."""
+    """The original text, each entity in bold, linked to its first token's point, its type after it."""
     pending = list(entities)  # sorted by start, non-overlapping
     next_entity = 0
 
@@ -52,7 +52,8 @@ def text_document(text: str, entities: Sequence[Entity]) -> str:
             a, b = max(entity.start, cursor), min(entity.end, end)
             if b > a:
                 out.append(escape_inline(text[cursor:a]))
-                out.append(f"[{escape_inline(text[a:b])}]({point_link(entity.first_token)})")
+                # Bold inside the link: "[" and "]" are punctuation, so the "**" always open and close.
+                out.append(f"[**{escape_inline(text[a:b])}**]({point_link(entity.first_token)})")
                 cursor = b
             if entity.end > end:  # continues on the next line
                 break

@@ -99,7 +99,12 @@ def log_embeddings(analysis: Analysis, recording: rr.RecordingStream | None = No
     rr.log(
         "umap_embeddings",
         rr.Points3D(
-            analysis.coordinates, class_ids=analysis.class_ids, labels=analysis.tokens, show_labels=False
+            analysis.coordinates,
+            class_ids=analysis.class_ids,
+            labels=analysis.tokens,
+            show_labels=False,
+            # In screen points, so a cloud of any scale stays readable.
+            radii=rr.Radius.ui_points(4.0),
         ),
         rr.AnyValues(
             **{

@@ -41,7 +41,9 @@ def build_tokenizer(model_max_length: int):  # -> transformers tokenizer
     backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     backend.decoder = decoders.WordPiece()
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    trainer = trainers.WordPieceTrainer(vocab_size=600, special_tokens=specials, initial_alphabet=ALPHABET)
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=600, special_tokens=specials, initial_alphabet=ALPHABET, show_progress=False
+    )
     backend.train_from_iterator(CORPUS * 3, trainer)
     cls, sep = backend.token_to_id("[CLS]"), backend.token_to_id("[SEP]")
     backend.post_processor = processors.TemplateProcessing(

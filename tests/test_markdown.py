@@ -63,19 +63,21 @@ def normalise(text: str) -> str:
     return "\n".join(kept).strip("\n")
 
 
-def link_tokens(markdown: str) -> list[tuple[str, str]]:
-    """(visible text, href) of every link in ``markdown``."""
+def link_tokens(markdown: str, bold: bool = False) -> list[tuple[str, str]]:
+    """(visible text, href) of every link in ``markdown``; with ``bold``, only of bold links."""
     links = []
     for block in COMMONMARK.parse(markdown):
         children = block.children or []
         for i, child in enumerate(children):
             if child.type == "link_open":
-                text = ""
+                inside = []
                 for inner in children[i + 1 :]:
                     if inner.type == "link_close":
                         break
-                    text += inner.content
-                links.append((text, unquote(str(child.attrs["href"]))))
+                    inside.append(inner)
+                if bold and not any(t.type == "strong_open" for t in inside):
+                    continue
+                links.append(("".join(t.content for t in inside), unquote(str(child.attrs["href"]))))
     return links
 
 
@@ -162,7 +164,7 @@ def test_text_document_links_entities_and_shows_types() -> None:
     text = "*Ada* met [Bob] in\nNew York"
     entities = [entity(text, 1, 4, "PER", 1), entity(text, 11, 14, "PER", 5), entity(text, 19, 27, "LOC", 8)]
     document = text_document(text, entities)
-    assert link_tokens(document) == [
+    assert link_tokens(document, bold=True) == [
         ("Ada", "recording://umap_embeddings[#1]"),
         ("Bob", "recording://umap_embeddings[#5]"),
         ("New York", "recording://umap_embeddings[#8]"),
@@ -174,7 +176,7 @@ def test_text_document_links_entities_and_shows_types() -> None:
 def test_entity_spanning_a_line_break_stays_linked_on_both_lines() -> None:
     text = "see New\nYork now"
     document = text_document(text, [entity(text, 4, 12, "LOC", 1)])
-    assert [t for t, _ in link_tokens(document)] == ["New", "York"]
+    assert [t for t, _ in link_tokens(document, bold=True)] == ["New", "York"]
     assert rendered_text(document).replace("\u202f", "") == "see New\nYorkLOC now"
 
 
