@@ -64,8 +64,12 @@ def entity_types(labels: Sequence[str]) -> list[str]:
     return seen
 
 
-def display_name(entity_type: str) -> str:
-    return _TYPE_NAMES.get(entity_type, entity_type)
+def display_names(types: Sequence[str]) -> list[str]:
+    """Names to show for ``types``: CoNLL-2003's abbreviations spelled out (LOC -> Location);
+    any other label set keeps its own names, so OntoNotes' ORG stays ORG beside GPE."""
+    if set(types) <= _TYPE_NAMES.keys():
+        return [_TYPE_NAMES[t] for t in types]
+    return list(types)
 
 
 def word_starts(word_ids: np.ndarray) -> np.ndarray:

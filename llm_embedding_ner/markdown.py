@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .entities import Entity, display_name
+from .entities import Entity, display_names
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -127,13 +127,13 @@ def entities_document(entities: Sequence[Entity], types: Sequence[str]) -> str:
     if not entities:
         return "*No named entities found.*"
     sections: list[str] = []
-    for entity_type in types:
+    for entity_type, name in zip(types, display_names(types), strict=True):
         counts = Counter(e.text for e in entities if e.type == entity_type)
         if not counts:
             continue
         ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         lines = "\n".join(f"- {_one_line(text)} ({count})" for text, count in ordered)
-        sections.append(f"### {escape_inline(display_name(entity_type))}\n\n{lines}")
+        sections.append(f"### {escape_inline(name)}\n\n{lines}")
     return "\n\n".join(sections)
 
 

@@ -143,9 +143,9 @@ def _offline() -> bool:
 
 def _unreachable(name: str, error: Exception) -> str:
     return (
-        f"cannot get model {name!r} from the Hugging Face Hub ({_first_line(error)}); "
-        "check the id, or, without network, download it once elsewhere or pass --model DIR "
-        "with a saved model (HF_HUB_OFFLINE=1 skips network calls)"
+        f"cannot download model {name!r} from the Hugging Face Hub: {_first_line(error)} "
+        "Check the id; without network, pass --model DIR with a saved model, or download it once "
+        "where there is network and set HF_HUB_OFFLINE=1"
     )
 
 

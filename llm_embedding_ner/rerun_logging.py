@@ -9,12 +9,13 @@ umap_embeddings   Points3D, one per token, coloured by entity class
 
 from __future__ import annotations
 
+import colorsys
 from collections.abc import Sequence
 
 import rerun as rr
 import rerun.blueprint as rrb
 
-from .entities import display_name
+from .entities import display_names
 from .markdown import entities_document, text_document, tokenized_document
 from .pipeline import Analysis
 
@@ -38,7 +39,14 @@ PALETTE = [
 
 
 def class_color(class_id: int) -> tuple[int, int, int]:
-    return NO_ENTITY_COLOR if class_id == 0 else PALETTE[(class_id - 1) % len(PALETTE)]
+    if class_id == 0:
+        return NO_ENTITY_COLOR
+    if class_id <= len(PALETTE):
+        return PALETTE[class_id - 1]
+    # Large label sets: step the hue by the golden angle, so neighbouring ids stay far apart.
+    hue = (class_id * 0.618033988749895) % 1.0
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.65, 0.95)
+    return round(r * 255), round(g * 255), round(b * 255)
 
 
 def default_blueprint() -> rrb.Blueprint:
@@ -61,8 +69,8 @@ def default_blueprint() -> rrb.Blueprint:
 def log_annotation_context(entity_types: Sequence[str], recording: rr.RecordingStream | None = None) -> None:
     infos = [rr.AnnotationInfo(id=0, label="no entity", color=NO_ENTITY_COLOR)]
     infos += [
-        rr.AnnotationInfo(id=i, label=display_name(t), color=class_color(i))
-        for i, t in enumerate(entity_types, start=1)
+        rr.AnnotationInfo(id=i, label=name, color=class_color(i))
+        for i, name in enumerate(display_names(entity_types), start=1)
     ]
     rr.log("/", rr.AnnotationContext(infos), static=True, recording=recording)
 

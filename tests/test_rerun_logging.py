@@ -1,0 +1,39 @@
+"""What is logged where, read back from a recording written in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import rerun as rr
+
+from llm_embedding_ner.pipeline import analyze
+from llm_embedding_ner.rerun_logging import PALETTE, class_color, default_blueprint, log_to_rerun
+
+from .test_cli import read_rrd
+
+
+def test_log_to_rerun_writes_every_entity_path_to_the_given_recording(
+    ontonotes_model, tmp_path: Path
+) -> None:
+    analysis = analyze("Ada Lovelace met Charles Babbage in London in 1843.", ontonotes_model)
+    recording = rr.RecordingStream("test_llm_embedding_ner")
+    path = tmp_path / "rec.rrd"
+    recording.save(str(path), default_blueprint=default_blueprint())
+    log_to_rerun(analysis, recording=recording)
+    recording.flush()
+    del recording
+
+    logged = read_rrd(path)
+    (context,) = logged["/"]["AnnotationContext:context"]
+    labels = [c["class_description"]["info"]["label"] for c in context]
+    assert labels == ["no entity", "PERSON", "GPE", "DATE", "ORG"]
+    points = logged["/umap_embeddings"]
+    assert points["Points3D:class_ids"] == analysis.class_ids.tolist()
+    assert len(points["Points3D:positions"]) == len(analysis.tokens)
+    assert {"Token", "Named Entity", "Label", "Score"} <= set(points)
+
+
+def test_class_colours_are_distinct() -> None:
+    colours = [class_color(i) for i in range(40)]
+    assert colours[0] == (30, 30, 30) and colours[1 : len(PALETTE) + 1] == PALETTE
+    assert len(set(colours)) == len(colours)
