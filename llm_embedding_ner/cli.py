@@ -7,6 +7,7 @@ anything is logged.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import warnings
 from collections.abc import Callable
@@ -139,13 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default: {defaults.seed})",
     )
 
-    rr.script_add_args(parser)
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress lines or stage timings on stderr (warnings and errors still show)",
+    )
+    # Rerun's own options: they only choose where the recording goes.
+    rr.script_add_args(parser.add_argument_group("viewer (Rerun)"))  # type: ignore[arg-type]
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    warnings.showwarning = _show_warning
+    _setup_output(quiet=args.quiet)
     try:
         from .text_input import read_text
 
@@ -165,12 +173,25 @@ def main(argv: list[str] | None = None) -> int:
 
     import rerun as rr
 
+    from .progress import Stopwatch
     from .rerun_logging import APPLICATION_ID, default_blueprint, log_to_rerun
 
-    rr.script_setup(args, APPLICATION_ID, default_blueprint=default_blueprint())
-    log_to_rerun(analysis)
-    rr.script_teardown(args)
+    with Stopwatch().stage("logging"):
+        rr.script_setup(args, APPLICATION_ID, default_blueprint=default_blueprint())
+        log_to_rerun(analysis)
+        rr.script_teardown(args)
     return 0
+
+
+def _setup_output(quiet: bool) -> None:
+    """Progress and timings as plain lines on stderr; Python warnings as one ``warning:`` line."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("llm_embedding_ner")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
+    logger.propagate = False
+    warnings.showwarning = _show_warning
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_args: object, **_kwargs: object) -> None:

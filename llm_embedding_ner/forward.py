@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,11 @@ class ForwardOutput:
 
 
 def run_model(
-    model: Any, windows: Windows, device: Any, batch_size: int = DEFAULT_BATCH_SIZE
+    model: Any,
+    windows: Windows,
+    device: Any,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ForwardOutput:
     """Run ``model`` once over every window, in batches, and keep each token's row from
     its owning window only. The hidden states and logits come from the same pass."""
@@ -45,4 +50,6 @@ def run_model(
             r = torch.from_numpy(row[in_batch]).to(device)
             hidden[in_batch] = out.hidden_states[-1][b, r].float().cpu().numpy()
             probabilities[in_batch] = out.logits[b, r].float().softmax(-1).cpu().numpy()
+            if progress is not None:
+                progress(last, n_windows)
     return ForwardOutput(hidden, probabilities)

@@ -16,6 +16,12 @@ import numpy as np
 
 from .entities import Entity, display_names
 
+# The viewer lays out a whole document at once; past these sizes it stops being readable (and
+# responsive), so long inputs show their beginning and say so. Every token is still a point.
+MAX_LINKED_TOKENS = 5_000
+MAX_TEXT_CHARACTERS = 30_000
+MAX_ENTITIES_PER_TYPE = 200
+
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _NBSP = "\u00a0"
@@ -37,8 +43,18 @@ def escape_text(text: str) -> str:
     return _render_lines(text, lambda start, end: escape_inline(text[start:end]))
 
 
-def text_document(text: str, entities: Sequence[Entity]) -> str:
-    """The original text, each entity in bold, linked to its first token's point, its type after it."""
+def text_document(text: str, entities: Sequence[Entity], max_characters: int = MAX_TEXT_CHARACTERS) -> str:
+    """The original text, each entity in bold, linked to its first token's point, its type after it.
+
+    A text longer than ``max_characters`` is cut at a line or word break, with a note saying so.
+    """
+    note = ""
+    if len(text) > max_characters:
+        cut = max(text.rfind("\n", 0, max_characters), text.rfind(" ", 0, max_characters))
+        cut = cut if cut > max_characters // 2 else max_characters
+        note = f"*Showing the first {cut:,} of {len(text):,} characters.*\n\n"
+        text = text[:cut]
+        entities = [e for e in entities if e.end <= cut]
     pending = list(entities)  # sorted by start, non-overlapping
     next_entity = 0
 
@@ -63,7 +79,7 @@ def text_document(text: str, entities: Sequence[Entity]) -> str:
         out.append(escape_inline(text[cursor:end]))
         return "".join(out)
 
-    return _render_lines(text, render)
+    return note + _render_lines(text, render)
 
 
 def _render_lines(text: str, render: Callable[[int, int], str]) -> str:
@@ -108,10 +124,23 @@ def display_token(token: str, continues_word: bool, prefix: str = "##") -> str:
     return token[len(prefix) :] if continues_word and token.startswith(prefix) and token != prefix else token
 
 
-def tokenized_document(text: str, tokens: Sequence[str], offsets: np.ndarray, word_ids: np.ndarray) -> str:
+def tokenized_document(
+    text: str,
+    tokens: Sequence[str],
+    offsets: np.ndarray,
+    word_ids: np.ndarray,
+    max_tokens: int = MAX_LINKED_TOKENS,
+) -> str:
     """Every token a link to its point. Pieces of one word join without a space; the text's
-    line breaks are kept so the document still looks like the text."""
+    line breaks are kept so the document still looks like the text. Past ``max_tokens`` the
+    document stops, with a note saying so."""
     parts: list[str] = []
+    if len(tokens) > max_tokens:
+        parts.append(
+            f"*Showing the first {max_tokens:,} of {len(tokens):,} tokens; every token is a point in "
+            "the 3D view, where hovering shows it.*\n\n"
+        )
+        tokens = tokens[:max_tokens]
     for i, token in enumerate(tokens):
         continues = i > 0 and word_ids[i] == word_ids[i - 1]
         if i > 0 and not continues:
@@ -132,7 +161,9 @@ def entities_document(entities: Sequence[Entity], types: Sequence[str]) -> str:
         if not counts:
             continue
         ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        lines = "\n".join(f"- {_one_line(text)} ({count})" for text, count in ordered)
+        lines = "\n".join(f"- {_one_line(text)} ({count})" for text, count in ordered[:MAX_ENTITIES_PER_TYPE])
+        if len(ordered) > MAX_ENTITIES_PER_TYPE:
+            lines += f"\n- *... and {len(ordered) - MAX_ENTITIES_PER_TYPE:,} more*"
         sections.append(f"### {escape_inline(name)}\n\n{lines}")
     return "\n\n".join(sections)
 

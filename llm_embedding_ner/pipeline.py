@@ -11,6 +11,7 @@ import numpy as np
 
 from .entities import Entity, decode_entities, entity_types, token_entity_index
 from .model_loading import DEFAULT_MODEL, LoadedModel, load_model
+from .progress import Stopwatch, throttled
 from .projection import ProjectionSettings, project_to_3d
 
 
@@ -32,6 +33,7 @@ class Analysis:
     hidden: np.ndarray  # (n, hidden_size) last-layer hidden states
     coordinates: np.ndarray  # (n, 3) projection of ``hidden``
     projection_method: str  # "umap", or "pca" for very short texts
+    timings: dict[str, float]  # seconds per stage
 
 
 def analyze(
@@ -49,20 +51,34 @@ def analyze(
     from .forward import DEFAULT_BATCH_SIZE, run_model
     from .windows import make_windows, special_frame, tokenize
 
-    loaded = model if isinstance(model, LoadedModel) else load_model(model, device)
-    tokens = tokenize(loaded.tokenizer, text)
-    prefix, suffix = special_frame(loaded.tokenizer)
-    windows = make_windows(tokens, prefix, suffix, loaded.max_length)
-    output = run_model(loaded.model, windows, loaded.device, batch_size or DEFAULT_BATCH_SIZE)
-
-    predicted = output.probabilities.argmax(axis=1)
-    labels = [loaded.labels[i] for i in predicted]
-    scores = output.probabilities[np.arange(predicted.size), predicted]
-    entities = decode_entities(text, tokens.offsets, tokens.word_ids, labels, scores)
-    types = entity_types(loaded.labels)
-    token_entity = token_entity_index(len(tokens.tokens), entities)
-    entity_class = np.asarray([types.index(e.type) + 1 for e in entities] + [0], dtype=np.uint16)
-    projected = project_to_3d(output.hidden, projection or ProjectionSettings())
+    watch = Stopwatch()
+    if isinstance(model, LoadedModel):
+        loaded = model
+    else:
+        with watch.stage("load model") as note:
+            loaded = load_model(model, device)
+            note.append(f"{loaded.name} on {loaded.device}")
+    with watch.stage("tokenize") as note:
+        tokens = tokenize(loaded.tokenizer, text)
+        prefix, suffix = special_frame(loaded.tokenizer)
+        windows = make_windows(tokens, prefix, suffix, loaded.max_length)
+        n_windows = windows.input_ids.shape[0]
+        note.append(f"{tokens.ids.size} tokens, {n_windows} window{'' if n_windows == 1 else 's'}")
+    with watch.stage("forward"):
+        progress = throttled("forward: {done}/{total} windows")
+        output = run_model(loaded.model, windows, loaded.device, batch_size or DEFAULT_BATCH_SIZE, progress)
+    with watch.stage("decode") as note:
+        predicted = output.probabilities.argmax(axis=1)
+        labels = [loaded.labels[i] for i in predicted]
+        scores = output.probabilities[np.arange(predicted.size), predicted]
+        entities = decode_entities(text, tokens.offsets, tokens.word_ids, labels, scores)
+        types = entity_types(loaded.labels)
+        token_entity = token_entity_index(len(tokens.tokens), entities)
+        entity_class = np.asarray([types.index(e.type) + 1 for e in entities] + [0], dtype=np.uint16)
+        note.append(f"{len(entities)} entities")
+    with watch.stage("projection") as note:
+        projected = project_to_3d(output.hidden, projection or ProjectionSettings())
+        note.append(projected.method)
 
     return Analysis(
         text=text,
@@ -79,4 +95,5 @@ def analyze(
         hidden=output.hidden,
         coordinates=projected.coordinates,
         projection_method=projected.method,
+        timings=watch.seconds,
     )

@@ -7,6 +7,7 @@ warning, so a two-word text still gets a picture instead of a crash.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 
@@ -15,6 +16,9 @@ import numpy as np
 # Spectral initialisation in 3D needs more points than eigenvectors (4); with fewer than this
 # UMAP either refuses or has too few neighbours to say anything PCA would not.
 MIN_UMAP_POINTS = 8
+LARGE_INPUT_POINTS = 50_000
+
+log = logging.getLogger("llm_embedding_ner")
 
 
 @dataclass(frozen=True)
@@ -51,15 +55,23 @@ def project_to_3d(vectors: np.ndarray, settings: ProjectionSettings | None = Non
             f"only {n} tokens: UMAP uses {n_neighbors} neighbours instead of {settings.n_neighbors}",
             stacklevel=2,
         )
-    import umap
+    from .numba_cache import import_umap
 
+    umap = import_umap()
+    # Large inputs: approximate nearest neighbours (NN-descent) and UMAP's low-memory search, so
+    # 100k tokens fit in a few GiB. (UMAP already switches to NN-descent above 4,096 points.)
+    large = n >= LARGE_INPUT_POINTS
     reducer = umap.UMAP(
         n_components=3,
         n_neighbors=n_neighbors,
         min_dist=settings.min_dist,
         metric=settings.metric,
         random_state=settings.seed,
+        low_memory=True,
+        force_approximation_algorithm=large,
     )
+    if large:
+        log.info("projection: UMAP on %s points, about a minute per 50,000 on 2 cores", f"{n:,}")
     with warnings.catch_warnings():
         # Seeding makes UMAP single-threaded and it says so each time; that is the point of the seed.
         warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)

@@ -88,13 +88,18 @@ def test_default_text_and_file_input(dslim_model_dir: Path, tmp_path: Path) -> N
     out = tmp_path / "default.rrd"
     result = run_cli("--model", str(dslim_model_dir), "--headless", "--save", str(out))
     assert result.returncode == 0, result.stderr
+    for stage in ("load model", "tokenize", "forward", "decode", "projection", "logging"):
+        assert stage in result.stderr  # progress and timings, by default
     assert "spring" in read_rrd(out)["/text"]["TextDocument:text"][0]
 
     source = tmp_path / "in.txt"
-    source.write_text("Kraków\nand the Vistula\n", encoding="utf-8")
+    source.write_text("Kraków lies on a river.\nAnna Nowak rows on the Vistula", encoding="utf-8")
     out = tmp_path / "file.rrd"
-    result = run_cli("--model", str(dslim_model_dir), "--file", str(source), "--headless", "--save", str(out))
+    result = run_cli(
+        "--model", str(dslim_model_dir), "--file", str(source), "--headless", "--save", str(out), "-q"
+    )
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # --quiet: nothing on stderr for a successful run
     assert read_rrd(out)["/umap_embeddings"]["Token"][-1] == "Vistula"
 
 
@@ -168,3 +173,21 @@ def test_user_errors_are_one_line_and_exit_2(case: str, dslim_model_dir: Path, t
     assert lines[0].startswith("error: ") and message in lines[0]
     assert "Traceback" not in result.stderr
     assert not out.exists()  # nothing logged before the error
+
+
+def test_help_version_and_argument_errors_skip_heavy_imports() -> None:
+    probe = (
+        "import sys\n"
+        "from llm_embedding_ner.cli import main\n"
+        "for argv in (['--help'], ['--version'], ['--n-neighbors', 'x'], ['--device', 'tpu']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = [m for m in ('torch', 'transformers', 'umap', 'numba') if m in sys.modules]\n"
+        "print('heavy:', heavy, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert "heavy: []" in result.stderr

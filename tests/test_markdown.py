@@ -191,3 +191,18 @@ def test_entities_document_lists_unique_entities_with_counts() -> None:
     document = entities_document(entities, ["LOC", "PER", "ORG"])
     assert document == "### Location\n\n- Paris (2)\n- London (1)\n\n### Person\n\n- Ada (1)"
     assert entities_document([], ["LOC"]) == "*No named entities found.*"
+
+
+def test_long_documents_show_their_beginning_and_say_so() -> None:
+    tokens = [f"t{i}" for i in range(30)]
+    offsets = np.asarray([(3 * i, 3 * i + 2) for i in range(30)])
+    text = " ".join(tokens)
+    document = tokenized_document(text, tokens, offsets, np.arange(30), max_tokens=10)
+    assert document.startswith("*Showing the first 10 of 30 tokens")
+    assert len(link_tokens(document)) == 10
+
+    long_text = "word " * 100
+    entities = [entity(long_text, 0, 4, "PER"), entity(long_text, 400, 404, "PER", 80)]
+    shown = text_document(long_text, entities, max_characters=50)
+    assert shown.startswith("*Showing the first 49 of 500 characters.*")
+    assert [t for t, _ in link_tokens(shown, bold=True)] == ["word"]  # the entity past the cut is not shown

@@ -1,0 +1,339 @@
+"""Benchmark llm_embedding_ner end to end and per stage, cold and warm.
+
+    python benchmarks/bench.py                      # every size, prints a table, writes results.json
+    python benchmarks/bench.py --sizes default,1k --repeats 5
+
+Each run is a new Python process that does what ``python -m llm_embedding_ner --file F --headless
+--save out.rrd`` does (it calls the same ``main``), with timestamps around each stage:
+
+- startup: interpreter start to the first line of the script;
+- imports: torch, transformers (with its BERT modules), rerun;
+- load model, tokenize, forward, decode, projection: the pipeline's own stage timings;
+- logging: rr.script_setup, logging every entity path, rr.script_teardown (the .rrd written);
+- end to end: process start to the end of ``main``; peak RSS: the process's maximum.
+
+After ``main`` the same process times a bare ``model(input_ids=batch)`` loop over the same windows
+and batch size, so the forward stage's overhead is a ratio. "cold" runs start with an empty numba
+cache (UMAP compiles), "warm" runs reuse it. The model is bert-base-shaped with random weights
+(see bert_base_model.py): exactly the cost of dslim/bert-base-NER.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SIZES = {"default": 0, "1k": 1_000, "10k": 10_000, "100k": 100_000}
+STAGES = ["startup", "imports", "load model", "tokenize", "forward", "decode", "projection", "logging"]
+
+
+def synthetic_text(n_tokens: int, tokenizer) -> str:
+    """News-like sentences, deterministic, grown until the tokenizer counts ``n_tokens``."""
+    import random
+
+    rng = random.Random(0)
+    people = [
+        "Angela Merkel",
+        "Ada Lovelace",
+        "Kofi Annan",
+        "Marie Curie",
+        "Nelson Mandela",
+        "Li Wei",
+        "Gabriel García Márquez",
+        "Ngozi Okonjo-Iweala",
+        "Jacinda Ardern",
+        "Yuri Gagarin",
+    ]
+    places = [
+        "Paris",
+        "Nairobi",
+        "São Paulo",
+        "Kraków",
+        "the Vistula",
+        "New York",
+        "Geneva",
+        "Osaka",
+        "Buenos Aires",
+        "the Sahara",
+        "Lake Baikal",
+        "Reykjavík",
+    ]
+    groups = [
+        "the United Nations",
+        "Microsoft",
+        "the World Health Organization",
+        "Siemens",
+        "the European Central Bank",
+        "Reuters",
+        "the University of Cape Town",
+        "FIFA",
+    ]
+    things = [
+        "the Nobel Prize",
+        "the Olympic Games",
+        "the Paris Agreement",
+        "Brazilian",
+        "Japanese",
+        "the Tour de France",
+        "Christmas",
+        "the Apollo programme",
+    ]
+    templates = [
+        "{p} arrived in {l} on Monday to meet officials from {o}.",
+        "According to {o}, {p} will speak about {m} in {l} next week.",
+        "In {l}, {p} said that {m} had changed the way people think about {o}.",
+        "Reporters from {o} followed {p} from {l} to {l2}, where {m} was discussed.",
+        "The {m} exhibition in {l} drew visitors who had read about {p} and {o}.",
+    ]
+    sentences: list[str] = []
+    text = ""
+    while True:
+        for _ in range(200):
+            sentences.append(
+                rng.choice(templates).format(
+                    p=rng.choice(people),
+                    l=rng.choice(places),
+                    l2=rng.choice(places),
+                    o=rng.choice(groups),
+                    m=rng.choice(things),
+                )
+            )
+        text = " ".join(sentences)
+        if len(tokenizer(text, add_special_tokens=False, verbose=False).input_ids) >= n_tokens:
+            break
+    # Trim to about n_tokens: cut at the sentence whose end passes the target.
+    ids = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    end = ids["offset_mapping"][n_tokens - 1][1]
+    stop = text.find(".", end)
+    return text[: stop + 1 if stop >= 0 else len(text)]
+
+
+def child(args: argparse.Namespace) -> None:
+    """One measured run; prints a JSON object on stdout."""
+    first_line = time.time()
+    spawned = float(os.environ["BENCH_SPAWNED"])
+    import resource
+
+    marks: dict[str, float] = {"startup": first_line - spawned}
+    start = time.perf_counter()
+    import rerun  # noqa: F401
+    import torch
+    import transformers
+    import transformers.models.bert.modeling_bert  # noqa: F401
+
+    marks["imports"] = time.perf_counter() - start
+
+    from llm_embedding_ner import cli, model_loading, pipeline
+
+    captured: dict[str, object] = {}
+    real_analyze, real_load = pipeline.analyze, model_loading.load_model
+
+    def load_and_keep(*a, **k):
+        captured["model"] = real_load(*a, **k)
+        return captured["model"]
+
+    def analyze_and_time(*a, **k):
+        result = real_analyze(*a, **k)
+        captured["analysis"], captured["analyzed_at"] = result, time.perf_counter()
+        return result
+
+    pipeline.load_model, pipeline.analyze = load_and_keep, analyze_and_time
+    code = cli.main(["--model", args.model, "--file", args.file, "--headless", "--save", args.save, "-q"])
+    ended = time.perf_counter()
+    end_to_end = time.time() - spawned
+    assert code == 0, f"run failed with exit code {code}"
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    analysis = captured["analysis"]
+    marks.update(analysis.timings)  # type: ignore[attr-defined]
+    marks["logging"] = ended - captured["analyzed_at"]  # type: ignore[operator]
+
+    # The bare loop: the same windows and batch size, straight through the model.
+    from llm_embedding_ner.forward import DEFAULT_BATCH_SIZE
+    from llm_embedding_ner.windows import make_windows, special_frame, tokenize
+
+    loaded = captured["model"]
+    tokens = tokenize(loaded.tokenizer, analysis.text)  # type: ignore[attr-defined]
+    windows = make_windows(tokens, *special_frame(loaded.tokenizer), loaded.max_length)  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for first in range(0, windows.input_ids.shape[0], DEFAULT_BATCH_SIZE):
+            batch = torch.from_numpy(windows.input_ids[first : first + DEFAULT_BATCH_SIZE])
+            loaded.model(input_ids=batch, attention_mask=torch.ones_like(batch))  # type: ignore[attr-defined]
+    bare_forward = time.perf_counter() - start
+
+    print(
+        json.dumps(
+            {
+                "stages": marks,
+                "end_to_end": end_to_end,
+                "peak_rss_mb": peak_rss_mb,
+                "bare_forward": bare_forward,
+                "tokens": len(analysis.tokens),  # type: ignore[attr-defined]
+                "windows": int(windows.input_ids.shape[0]),
+            }
+        )
+    )
+
+
+def run_once(model: Path, text_file: Path, cache_home: Path, workdir: Path) -> dict:
+    env = {
+        **os.environ,
+        "XDG_CACHE_HOME": str(cache_home),
+        "HF_HUB_OFFLINE": "1",
+        "BENCH_SPAWNED": repr(time.time()),
+    }
+    save = workdir / "out.rrd"
+    result = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            "--model",
+            str(model),
+            "--file",
+            str(text_file),
+            "--save",
+            str(save),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"benchmark run failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def median_run(runs: list[dict]) -> dict:
+    stages = {s: statistics.median(r["stages"].get(s, 0.0) for r in runs) for s in STAGES}
+    return {
+        "runs": len(runs),
+        "tokens": runs[0]["tokens"],
+        "windows": runs[0]["windows"],
+        "stages": stages,
+        "end_to_end": statistics.median(r["end_to_end"] for r in runs),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "bare_forward": statistics.median(r["bare_forward"] for r in runs),
+        "forward_ratio": statistics.median(r["stages"]["forward"] / r["bare_forward"] for r in runs),
+        "all_end_to_end": [r["end_to_end"] for r in runs],
+    }
+
+
+def help_time(repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "llm_embedding_ner", "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import torch
+
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    threads = torch.get_num_threads()
+    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, torch {torch.__version__} ({threads} threads)"
+
+
+def table(results: dict) -> str:
+    header = ["text", "mode", "tokens", *STAGES, "end to end", "peak RSS", "fwd / bare"]
+    rows = [header, ["---"] * len(header)]
+    for key, r in results["cases"].items():
+        size, mode = key.split("/")
+        rows.append(
+            [
+                size,
+                mode,
+                f"{r['tokens']:,}",
+                *(f"{r['stages'][s]:.2f}" for s in STAGES),
+                f"{r['end_to_end']:.1f} s",
+                f"{r['peak_rss_mb'] / 1024:.2f} GiB",
+                f"{r['forward_ratio']:.2f}",
+            ]
+        )
+    lines = ["| " + " | ".join(row) + " |" for row in rows]
+    lines.append("")
+    lines.append(f"Stage times in seconds, medians of the runs; `--help`: {results['help_seconds']:.2f} s.")
+    lines.append(f"Machine: {results['machine']}.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default=",".join(SIZES), help="comma-separated: default,1k,10k,100k")
+    parser.add_argument("--cold-sizes", default=None, help="sizes to also run cold (default: all of --sizes)")
+    parser.add_argument("--repeats", type=int, default=3, help="warm runs per size (100k: one)")
+    parser.add_argument("--out", default=str(HERE / "results.json"))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--save", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    sys.path.insert(0, str(HERE))
+    import bert_base_model
+    from transformers import AutoTokenizer
+
+    from llm_embedding_ner.default_text import DEFAULT_TEXT
+
+    work = HERE / ".work"
+    work.mkdir(exist_ok=True)
+    model = bert_base_model.build(HERE / ".model")
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    sizes = args.sizes.split(",")
+    cold_sizes = sizes if args.cold_sizes is None else [s for s in args.cold_sizes.split(",") if s]
+
+    results: dict = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M"), "cases": {}}
+    results["help_seconds"] = help_time(args.repeats)
+    warm_cache = Path(tempfile.mkdtemp(prefix="bench-cache-"))
+    for size in sizes:
+        text_file = work / f"text_{size}.txt"
+        text = DEFAULT_TEXT if size == "default" else synthetic_text(SIZES[size], tokenizer)
+        text_file.write_text(text, encoding="utf-8")
+        if size in cold_sizes:
+            cold_cache = Path(tempfile.mkdtemp(prefix="bench-cold-"))
+            results["cases"][f"{size}/cold"] = median_run([run_once(model, text_file, cold_cache, work)])
+            shutil.rmtree(cold_cache, ignore_errors=True)
+            print(f"{size}/cold done", file=sys.stderr)
+        large = SIZES[size] >= 100_000
+        if not large:  # fill the warm cache (not counted); 100k reuses what 10k compiled (NN-descent)
+            run_once(model, text_file, warm_cache, work)
+        repeats = 1 if large else args.repeats
+        results["cases"][f"{size}/warm"] = median_run(
+            [run_once(model, text_file, warm_cache, work) for _ in range(repeats)]
+        )
+        print(f"{size}/warm done", file=sys.stderr)
+    shutil.rmtree(warm_cache, ignore_errors=True)
+
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
