@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llm_embedding_ner.entities import decode_entities, entity_types, split_label, token_entity_index
 
@@ -143,3 +145,46 @@ def test_random_label_sequences_give_ordered_spans_over_non_o_words(seed: int) -
     covered = {m.group() for e in entities for m in re.finditer(r"w\d+", e.text)}
     first_labels = {words[w]: labels[np.flatnonzero(word_ids == w)[0]] for w in range(len(words))}
     assert covered == {w for w, label in first_labels.items() if label != "O"}
+
+
+LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "MISC", "S-ORG", "E-ORG"]
+
+
+@given(
+    words=st.lists(
+        st.tuples(st.integers(1, 3), st.lists(st.sampled_from(LABELS), min_size=3, max_size=3)),
+        min_size=0,
+        max_size=40,
+    ),
+    gaps=st.lists(st.integers(0, 3), min_size=41, max_size=41),
+)
+@settings(max_examples=300, deadline=None)
+def test_decoding_gives_ordered_disjoint_spans_covering_exactly_the_entity_words(words, gaps) -> None:
+    # Build a text of words w<i> (each split into 1-3 pieces) separated by 0-3 spaces, with
+    # offsets and word ids as a tokenizer would give them.
+    text, offsets, word_ids, labels, word_spans = "", [], [], [], []
+    for w, (n_pieces, piece_labels) in enumerate(words):
+        text += " " * (gaps[w] if w else 0)
+        start = len(text)
+        word = f"w{w}x"
+        text += word
+        cuts = np.linspace(0, len(word), n_pieces + 1).astype(int)
+        for p in range(n_pieces):
+            if cuts[p + 1] > cuts[p]:
+                offsets.append((start + cuts[p], start + cuts[p + 1]))
+                word_ids.append(w)
+                labels.append(piece_labels[p])
+        word_spans.append((start, len(text)))
+    offsets_array = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
+    word_array = np.asarray(word_ids, dtype=np.int64)
+    entities = decode_entities(text, offsets_array, word_array, labels, np.ones(len(labels)))
+
+    previous_end = 0
+    for entity in entities:
+        assert 0 <= entity.start < entity.end <= len(text)
+        assert entity.start >= previous_end  # ordered, non-overlapping
+        assert text[entity.start : entity.end] == entity.text
+        previous_end = entity.end
+    covered = {w for w, (s, e) in enumerate(word_spans) if any(x.start <= s and e <= x.end for x in entities)}
+    first_label = {w: labels[word_ids.index(w)] for w in set(word_ids)}
+    assert covered == {w for w, label in first_label.items() if label != "O"}

@@ -7,6 +7,8 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from llm_embedding_ner.entities import Entity
@@ -206,3 +208,41 @@ def test_long_documents_show_their_beginning_and_say_so() -> None:
     shown = text_document(long_text, entities, max_characters=50)
     assert shown.startswith("*Showing the first 49 of 500 characters.*")
     assert [t for t, _ in link_tokens(shown, bold=True)] == ["word"]  # the entity past the cut is not shown
+
+
+def visible(text: str) -> str:
+    """The characters a reader sees, whitespace runs counted as one space (layout is checked by
+    the example tests above). CommonMark turns NUL into U+FFFD."""
+    return re.sub(r"\s+", " ", text.replace("\x00", "\ufffd")).strip()
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_any_unicode_text_renders_back_to_its_characters(text: str) -> None:
+    document = escape_text(text)
+    assert {t.type for t in COMMONMARK.parse(document)} <= {"paragraph_open", "paragraph_close", "inline"}
+    assert visible(rendered_text(document)) == visible(text)
+
+
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cs", "Zs", "Cc", "Zl", "Zp")),
+            min_size=1,
+            max_size=8,
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_any_tokens_give_exactly_one_link_each(tokens: list[str]) -> None:
+    text = " ".join(tokens)
+    offsets, cursor = [], 0
+    for token in tokens:
+        offsets.append((cursor, cursor + len(token)))
+        cursor += len(token) + 1
+    document = tokenized_document(text, tokens, np.asarray(offsets), np.arange(len(tokens)))
+    links = link_tokens(document)
+    assert [href for _, href in links] == [f"recording://umap_embeddings[#{i}]" for i in range(len(tokens))]
+    assert [shown for shown, _ in links] == tokens

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from llm_embedding_ner.projection import MIN_UMAP_POINTS, ProjectionSettings, pca_3d, project_to_3d
+from llm_embedding_ner.projection import (
+    MIN_UMAP_POINTS,
+    ProjectionSettings,
+    distance_matrix,
+    pca_3d,
+    project_to_3d,
+)
 
 
 def vectors(n: int, dim: int = 16, seed: int = 0) -> np.ndarray:
@@ -42,3 +48,28 @@ def test_pca_keeps_the_main_direction() -> None:
     coordinates = pca_3d(line)
     assert np.allclose(coordinates[:, 1:], 0, atol=1e-4)
     assert np.all(np.diff(coordinates[:, 0]) != 0)
+
+
+@pytest.mark.parametrize(
+    "metric", ["cosine", "euclidean", "correlation", "manhattan", "chebyshev", "canberra", "braycurtis"]
+)
+def test_distance_matrix_matches_scipy(metric: str) -> None:
+    from scipy.spatial.distance import cdist
+
+    x = vectors(30)
+    scipy_name = {"manhattan": "cityblock"}.get(metric, metric)
+    np.testing.assert_allclose(
+        distance_matrix(x, metric), cdist(x.astype(np.float64), x, scipy_name), atol=1e-9
+    )
+
+
+def test_exact_and_approximate_paths_both_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llm_embedding_ner.projection as projection
+
+    x = vectors(300)
+    exact = project_to_3d(x)
+    monkeypatch.setattr(projection, "EXACT_NEIGHBOURS_BELOW", 100)
+    monkeypatch.setattr(projection, "LARGE_INPUT_POINTS", 200)
+    approximate = project_to_3d(x)
+    assert exact.coordinates.shape == approximate.coordinates.shape == (300, 3)
+    assert np.isfinite(approximate.coordinates).all()

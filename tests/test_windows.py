@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llm_embedding_ner.pipeline import analyze
 from llm_embedding_ner.windows import assign_tokens, make_windows, plan_windows, special_frame, tokenize
@@ -88,3 +90,18 @@ def test_long_text_gives_one_point_per_token(short_window_model_dir) -> None:
     assert n > 5000
     assert len(a.tokens) == n and a.coordinates.shape == (n, 3) and a.class_ids.shape == (n,)
     assert all(text[e.start : e.end] == e.text for e in a.entities)
+
+
+@given(n=st.integers(1, 3000), size=st.integers(1, 600), overlap=st.integers(0, 700))
+@settings(max_examples=300, deadline=None)
+def test_stitching_assigns_every_token_to_exactly_one_window_that_holds_it(
+    n: int, size: int, overlap: int
+) -> None:
+    starts = plan_windows(n, size, overlap)
+    owner = assign_tokens(n, starts, size)
+    assert owner.shape == (n,) and owner.min() >= 0 and owner.max() < starts.size
+    tokens = np.arange(n)
+    assert np.all((starts[owner] <= tokens) & (tokens < starts[owner] + size))
+    # Windows are full (no padding) and together cover the text.
+    assert np.all(np.minimum(starts + size, n) - starts == min(size, n))
+    assert starts[0] == 0 and min(starts[-1] + size, n) == n
