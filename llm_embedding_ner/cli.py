@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from . import __version__
 from .default_text import DEFAULT_TEXT
@@ -19,6 +22,7 @@ from .errors import UserError
 from .model_loading import DEFAULT_MODEL, DEVICES
 from .projection import ProjectionSettings
 
+DEFAULT_VIEWER_URL = "rerun+http://127.0.0.1:9876/proxy"  # where --connect goes without --url
 METRICS = ("cosine", "euclidean", "correlation", "manhattan", "chebyshev", "canberra", "braycurtis")
 
 EXAMPLES = """\
@@ -93,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"Hub id or local directory of a token-classification model (default: {DEFAULT_MODEL})",
     )
     model.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="also load pickle (.bin) weights, which can run code when loaded; by default only "
+        "safetensors weights are loaded",
+    )
+    model.add_argument(
         "--device",
         default="auto",
         choices=DEVICES,
@@ -155,32 +165,98 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup_output(quiet=args.quiet)
     try:
+        check_sink(args)
         from .text_input import read_text
 
         text = read_text(args.text, args.file, DEFAULT_TEXT)
+        from .model_loading import load_model
         from .pipeline import analyze
+        from .progress import Stopwatch
 
+        with Stopwatch().stage("load model") as note:
+            model = load_model(args.model, args.device, allow_pickle=args.allow_pickle)
+            note.append(f"{model.name} on {model.device}")
         analysis = analyze(
             text,
-            args.model,
-            device=args.device,
+            model,
             projection=ProjectionSettings(args.n_neighbors, args.min_dist, args.metric, args.seed),
             batch_size=args.batch_size,
         )
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted: stopped before logging, nothing was saved or sent", file=sys.stderr)
+        return 130
 
     import rerun as rr
 
     from .progress import Stopwatch
     from .rerun_logging import APPLICATION_ID, default_blueprint, log_to_rerun
 
-    with Stopwatch().stage("logging"):
-        rr.script_setup(args, APPLICATION_ID, default_blueprint=default_blueprint())
-        log_to_rerun(analysis)
-        rr.script_teardown(args)
+    try:
+        with Stopwatch().stage("logging"):
+            recording = rr.script_setup(args, APPLICATION_ID, default_blueprint=default_blueprint())
+            log_to_rerun(analysis, recording)
+            recording.flush()  # the .rrd is complete when main returns, also when called in-process
+    except KeyboardInterrupt:
+        print(f"interrupted while logging: {_discard_partial(args)}", file=sys.stderr)
+        return 130
+    rr.script_teardown(args)  # with --serve: keeps serving until Ctrl-C
     return 0
+
+
+def chosen_sink(args: argparse.Namespace) -> str:
+    """Where rr.script_setup sends the recording, in its own order of precedence."""
+    for sink in ("stdout", "serve", "connect"):
+        if getattr(args, sink):
+            return sink
+    if args.save is not None:
+        return "save"
+    return "none" if args.headless else "spawn"
+
+
+def check_sink(args: argparse.Namespace) -> None:
+    """Fail before the model loads (which can take minutes) when the recording could not be delivered."""
+    sink = chosen_sink(args)
+    if sink == "save":
+        _check_writable(Path(args.save))
+    elif sink == "connect":
+        _check_viewer_listening(args.url or DEFAULT_VIEWER_URL)
+
+
+def _check_writable(path: Path) -> None:
+    if path.is_dir():
+        raise UserError(f"--save {path} is a directory; name a file, such as {path / 'recording.rrd'}")
+    existed = path.exists()
+    try:
+        with open(path, "ab"):  # append mode: an existing file is left as it is
+            pass
+    except OSError as e:
+        raise UserError(f"cannot write --save {path}: {e.strerror or e}") from None
+    if not existed:
+        path.unlink()
+
+
+def _check_viewer_listening(url: str) -> None:
+    parsed = urlsplit(url.replace("rerun+", "", 1))
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 9876
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError:
+        raise UserError(
+            f"no Rerun viewer is listening at {url}; start one with `rerun`, or use --serve or --save instead"
+        ) from None
+
+
+def _discard_partial(args: argparse.Namespace) -> str:
+    if chosen_sink(args) == "save":
+        path = Path(args.save)
+        if path.exists():
+            path.unlink()
+            return f"removed the partial recording {path}"
+        return "nothing was saved"
+    return "the viewer may have received part of the recording"
 
 
 def _setup_output(quiet: bool) -> None:
@@ -194,5 +270,12 @@ def _setup_output(quiet: bool) -> None:
     warnings.showwarning = _show_warning
 
 
+_shown_warnings: set[str] = set()
+
+
 def _show_warning(message: Warning | str, category: type[Warning], *_args: object, **_kwargs: object) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+    # One line each, once each: libraries repeat multi-line warnings (UMAP once per graph component).
+    line = " ".join(str(message).split())
+    if line not in _shown_warnings:
+        _shown_warnings.add(line)
+        print(f"warning: {line}", file=sys.stderr)

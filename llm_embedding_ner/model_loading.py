@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+
+log = logging.getLogger("llm_embedding_ner")
 
 DEFAULT_MODEL = "dslim/bert-base-NER"
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -56,11 +58,12 @@ def _looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
 
 
-def load_model(name: str = DEFAULT_MODEL, device: str = "auto") -> LoadedModel:
+def load_model(name: str = DEFAULT_MODEL, device: str = "auto", allow_pickle: bool = False) -> LoadedModel:
     """Load ``name`` (a Hub id or a local directory) for token classification.
 
     A Hub model is taken from the local cache when it is there (no network call at all) and
-    downloaded otherwise. Remote code is never run.
+    downloaded otherwise. Remote code is never run, and weights load from safetensors only:
+    pickle (``.bin``) weights can run code when unpickled, so they need ``allow_pickle``.
     """
     from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
@@ -78,12 +81,22 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto") -> LoadedModel:
         return _from_pretrained(cls, source, name, what, **kwargs)
 
     config = load(AutoConfig, "a model configuration")
-    model, info = load(
-        AutoModelForTokenClassification,
-        "a token-classification model",
-        config=config,
-        output_loading_info=True,
-    )
+    weights = {} if allow_pickle else {"use_safetensors": True}
+    try:
+        model, info = load(
+            AutoModelForTokenClassification,
+            "a token-classification model",
+            config=config,
+            output_loading_info=True,
+            **weights,
+        )
+    except UserError as error:
+        if not allow_pickle and "safetensors" in str(error).lower():
+            raise UserError(
+                f"{name} has no safetensors weights, only pickle (.bin) files, which can run code when "
+                "loaded; pass --allow-pickle if you trust this model"
+            ) from None
+        raise
     if info.get("missing_keys"):
         missing = ", ".join(sorted(info["missing_keys"])[:3])
         raise UserError(
@@ -124,7 +137,7 @@ def _from_pretrained(cls: Any, source: str, name: str, what: str, **kwargs: Any)
                 f"model {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
                 "download it once with network access, or pass --model DIR with a saved model"
             ) from None
-    print(f"downloading {name} from the Hugging Face Hub...", file=sys.stderr)
+    log.info("downloading %s from the Hugging Face Hub...", name)
     try:
         return cls.from_pretrained(source, **kwargs)
     except RepositoryNotFoundError:

@@ -83,6 +83,8 @@ def project_to_3d(vectors: np.ndarray, settings: ProjectionSettings | None = Non
     with warnings.catch_warnings():
         # Seeding makes UMAP single-threaded and it says so each time; that is the point of the seed.
         warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+        # We pass a distance matrix, so UMAP cannot invert the embedding; we never ask it to.
+        warnings.filterwarnings("ignore", message="using precomputed metric", category=UserWarning)
         coordinates = reducer.fit_transform(data)
     return Projection(np.asarray(coordinates, dtype=np.float32), "umap")
 

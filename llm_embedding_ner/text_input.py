@@ -39,6 +39,8 @@ def _read_file(file: str) -> str:
     except OSError as e:
         raise UserError(f"cannot read {file}: {e.strerror or e}") from None
     name = "standard input" if file == "-" else file
+    if b"\x00" in data:  # text files never hold NUL bytes; images, archives and executables do
+        raise UserError(f"{name} looks like a binary file (it contains NUL bytes), not UTF-8 text")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:

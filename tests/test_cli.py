@@ -191,3 +191,66 @@ def test_help_version_and_argument_errors_skip_heavy_imports() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
     )
     assert "heavy: []" in result.stderr
+
+
+def test_unwritable_save_path_fails_before_the_model_loads(tmp_path: Path) -> None:
+    # The model does not exist either: the --save check must come first.
+    target = tmp_path / "no-such-dir" / "out.rrd"
+    result = run_cli("--model", str(tmp_path / "no-model"), "--headless", "--save", str(target))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: cannot write --save") and result.stderr.count("\n") == 1
+    result = run_cli("--model", str(tmp_path / "no-model"), "--headless", "--save", str(tmp_path))
+    assert result.returncode == 2 and "is a directory" in result.stderr
+
+
+def test_connect_without_a_viewer_says_so_instead_of_hanging(dslim_model_dir: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"rerun+http://127.0.0.1:{port}/proxy"
+    result = run_cli("--model", str(dslim_model_dir), "--connect", "--url", url)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: no Rerun viewer is listening at {url}; start one with `rerun`, "
+        "or use --serve or --save instead"
+    )
+
+
+def test_ctrl_c_exits_130_with_one_line_and_no_partial_file(
+    short_window_model_dir: Path, tmp_path: Path
+) -> None:
+    import signal
+
+    source = tmp_path / "long.txt"
+    source.write_text("Ada Lovelace met Charles Babbage in London. " * 20_000, encoding="utf-8")
+    out = tmp_path / "out.rrd"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llm_embedding_ner",
+            "--model",
+            str(short_window_model_dir),
+            "--file",
+            str(source),
+            "--headless",
+            "--save",
+            str(out),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert process.stderr is not None
+    lines = []
+    for line in process.stderr:  # wait until the long work has begun
+        lines.append(line)
+        if line.startswith("tokenize"):
+            break
+    process.send_signal(signal.SIGINT)
+    rest = process.stderr.read()
+    assert process.wait(timeout=120) == 130
+    assert rest.strip() == "interrupted: stopped before logging, nothing was saved or sent", rest
+    assert not out.exists()

@@ -64,23 +64,50 @@ def test_text_gives_a_correct_recording(case: str, dslim_model, dslim_model_dir,
     assert analysis.tokens == tokens
 
 
+def ordinary_text(size: int) -> str:
+    """About ``size`` characters of varied news-like sentences and paragraphs."""
+    import random
+
+    rng = random.Random(0)
+    people = [
+        "Angela Merkel",
+        "Ada Lovelace",
+        "Kofi Annan",
+        "Marie Curie",
+        "Nelson Mandela",
+        "Jacinda Ardern",
+    ]
+    places = ["Paris", "Nairobi", "São Paulo", "Kraków", "the Vistula", "New York", "Geneva", "Osaka"]
+    groups = ["the United Nations", "Microsoft", "the World Health Organization", "Siemens", "Reuters"]
+    verbs = ["met", "visited", "praised", "criticised", "interviewed", "thanked", "left", "joined"]
+    days = ["on Monday", "last week", "in March", "yesterday", "in 1998", "after the summit"]
+    parts: list[str] = []
+    length = 0
+    while length < size:
+        sentence = f"{rng.choice(people)} {rng.choice(verbs)} {rng.choice(groups)} in {rng.choice(places)} "
+        sentence += rng.choice(days) + (".\n\n" if rng.random() < 0.1 else ". ")
+        parts.append(sentence)
+        length += len(sentence)
+    return "".join(parts)
+
+
 def test_one_megabyte_of_ordinary_text(short_window_model_dir, tmp_path, capsys) -> None:
     from transformers import AutoTokenizer
 
-    paragraph = (
-        "The committee met in Geneva on Tuesday. Members from Brazil, Kenya and Japan discussed the "
-        "report, which the World Health Organization had published in March, and agreed to meet again.\n\n"
-    )
-    text = paragraph * (1_000_000 // len(paragraph) + 1)
+    text = ordinary_text(1_000_000)
     source = tmp_path / "big.txt"
     source.write_text(text, encoding="utf-8")
-    code, stderr, out = run(tmp_path, capsys, "--model", str(short_window_model_dir), "--file", str(source))
+    # Few neighbours keep UMAP on ~350k points to about two minutes here; the pipeline is the same.
+    code, stderr, out = run(
+        tmp_path, capsys, "--model", str(short_window_model_dir), "--file", str(source), "--n-neighbors", "4"
+    )
     assert code == 0, stderr
     logged = read_rrd(out)
     tokenizer = AutoTokenizer.from_pretrained(short_window_model_dir)
     n_tokens = len(tokenizer(text, add_special_tokens=False, verbose=False).input_ids)
     assert len(logged["/umap_embeddings"]["Points3D:positions"]) == n_tokens > 150_000
     assert logged["/tokenized_text"]["TextDocument:text"][0].startswith("*Showing the first 5,000 of")
+    assert logged["/text"]["TextDocument:text"][0].startswith("*Showing the first ")
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,131 @@ def test_unavailable_device_is_a_user_error(dslim_model_dir: Path) -> None:
         pytest.skip("this machine has CUDA")
     with pytest.raises(UserError, match="no cuda device"):
         load_model(str(dslim_model_dir), device="cuda")
+
+
+def pickle_only_model(tmp_path: Path, source: Path) -> Path:
+    """A copy of ``source`` whose weights are a pickle file instead of safetensors."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file
+
+    target = tmp_path / "pickle-only"
+    shutil.copytree(source, target)
+    weights = load_file(target / "model.safetensors")
+    (target / "model.safetensors").unlink()
+    torch.save(weights, target / "pytorch_model.bin")
+    return target
+
+
+def test_pickle_weights_are_refused_unless_allowed(tmp_path: Path, dslim_model_dir: Path) -> None:
+    model_dir = pickle_only_model(tmp_path, dslim_model_dir)
+    with pytest.raises(UserError, match=r"only pickle .* --allow-pickle"):
+        load_model(str(model_dir), device="cpu")
+    loaded = load_model(str(model_dir), device="cpu", allow_pickle=True)
+    assert loaded.labels[0] == "O"
+
+
+def test_config_without_id2label_gives_each_label_its_own_class(
+    tmp_path: Path, dslim_model_dir: Path
+) -> None:
+    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
+
+    from llm_embedding_ner.pipeline import analyze
+
+    config = BertConfig(
+        vocab_size=600,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=3,
+    )
+    BertForTokenClassification(config).save_pretrained(tmp_path / "plain")
+    AutoTokenizer.from_pretrained(dslim_model_dir).save_pretrained(tmp_path / "plain")
+    analysis = analyze(
+        "Ada Lovelace met Charles Babbage in London in 1843.", str(tmp_path / "plain"), device="cpu"
+    )
+    assert analysis.entity_types == ["LABEL_0", "LABEL_1", "LABEL_2"]
+    # No label means "outside", so every word belongs to some entity.
+    assert (analysis.class_ids > 0).all()
+
+
+def test_tokenizer_without_offsets_is_refused() -> None:
+    from llm_embedding_ner.windows import tokenize
+
+    class SlowTokenizer:
+        is_fast = False
+
+    with pytest.raises(UserError, match="not a fast"):
+        tokenize(SlowTokenizer(), "text")
+
+
+def fake_hub_cache(hf_home: Path, repo_id: str, files: Path) -> None:
+    """Lay ``files`` out as huggingface_hub's cache holds a downloaded model repository."""
+    import shutil
+
+    repo = hf_home / "hub" / f"models--{repo_id.replace('/', '--')}"
+    commit = "0" * 40
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    shutil.copytree(files, repo / "snapshots" / commit)
+
+
+def closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_cached_hub_model_loads_without_any_network_call(tmp_path: Path, dslim_model_dir: Path) -> None:
+    fake_hub_cache(tmp_path / "hf", "someone/cached-ner", dslim_model_dir)
+    out = tmp_path / "out.rrd"
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": closed_port_url()}
+    for offline in ("1", "0"):  # offline, and online with a hub that would refuse every connection
+        env["HF_HUB_OFFLINE"] = offline
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "llm_embedding_ner",
+                "--model",
+                "someone/cached-ner",
+                "--headless",
+                "--save",
+                str(out),
+                "--text",
+                "Ada Lovelace met Charles Babbage in London.",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "downloading" not in result.stderr
+        assert out.exists()
+
+
+def test_unreachable_hub_names_the_model_and_the_way_to_run_offline(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_ENDPOINT": closed_port_url(),
+        "HF_HUB_OFFLINE": "0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "llm_embedding_ner", "--model", "someone/not-cached", "--headless", "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "someone/not-cached" in line
+    assert "--model DIR" in line and "HF_HUB_OFFLINE=1" in line
