@@ -20,6 +20,7 @@ from . import __version__
 from .default_text import DEFAULT_TEXT
 from .errors import UserError
 from .model_loading import DEFAULT_MODEL, DEVICES
+from .progress import Stopwatch
 from .projection import ProjectionSettings
 
 DEFAULT_VIEWER_URL = "rerun+http://127.0.0.1:9876/proxy"  # where --connect goes without --url
@@ -171,7 +172,6 @@ def main(argv: list[str] | None = None) -> int:
         text = read_text(args.text, args.file, DEFAULT_TEXT)
         from .model_loading import load_model
         from .pipeline import analyze
-        from .progress import Stopwatch
 
         with Stopwatch().stage("load model") as note:
             model = load_model(args.model, args.device, allow_pickle=args.allow_pickle)
@@ -191,7 +191,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import rerun as rr
 
-    from .progress import Stopwatch
     from .rerun_logging import APPLICATION_ID, default_blueprint, log_to_rerun
 
     try:
