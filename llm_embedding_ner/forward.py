@@ -36,16 +36,19 @@ def run_model(
     n_tokens = windows.owner.size
     hidden = np.empty((n_tokens, model.config.hidden_size), dtype=np.float32)
     probabilities = np.empty((n_tokens, model.config.num_labels), dtype=np.float32)
-    token_index = np.arange(n_tokens)
     # Row of each token inside its owning window.
-    row = token_index - windows.starts[windows.owner] + windows.prefix_length
+    row = np.arange(n_tokens) - windows.starts[windows.owner] + windows.prefix_length
+    # Tokens grouped by owning window, so each batch finds its tokens by two binary searches
+    # instead of a pass over every token (thousands of batches for a long text).
+    by_window = np.argsort(windows.owner, kind="stable")
+    bounds = np.searchsorted(windows.owner[by_window], np.arange(0, n_windows + batch_size, batch_size))
 
     with torch.inference_mode():
-        for first in range(0, n_windows, batch_size):
+        for batch, first in enumerate(range(0, n_windows, batch_size)):
             last = min(first + batch_size, n_windows)
             ids = torch.from_numpy(windows.input_ids[first:last]).to(device)
             out = model(input_ids=ids, attention_mask=torch.ones_like(ids), output_hidden_states=True)
-            in_batch = (windows.owner >= first) & (windows.owner < last)
+            in_batch = by_window[bounds[batch] : bounds[batch + 1]]
             b = torch.from_numpy(windows.owner[in_batch] - first).to(device)
             r = torch.from_numpy(row[in_batch]).to(device)
             hidden[in_batch] = out.hidden_states[-1][b, r].float().cpu().numpy()
