@@ -59,7 +59,7 @@ def entity_types(labels: Sequence[str]) -> list[str]:
         _, entity_type = split_label(label)
         if entity_type is not None and entity_type not in seen:
             seen.append(entity_type)
-    if set(seen) <= _TYPE_NAMES.keys():
+    if _is_conll(seen):
         return [t for t in _TYPE_NAMES if t in seen]
     return seen
 
@@ -67,9 +67,13 @@ def entity_types(labels: Sequence[str]) -> list[str]:
 def display_names(types: Sequence[str]) -> list[str]:
     """Names to show for ``types``: CoNLL-2003's abbreviations spelled out (LOC -> Location);
     any other label set keeps its own names, so OntoNotes' ORG stays ORG beside GPE."""
-    if set(types) <= _TYPE_NAMES.keys():
+    if _is_conll(types):
         return [_TYPE_NAMES[t] for t in types]
     return list(types)
+
+
+def _is_conll(types: Sequence[str]) -> bool:
+    return set(types) <= _TYPE_NAMES.keys()
 
 
 def word_starts(word_ids: np.ndarray) -> np.ndarray:

@@ -122,13 +122,18 @@ def _from_pretrained(cls: Any, source: str, name: str, what: str, **kwargs: Any)
     OSError means files are missing or unreachable; ValueError means they are there but are not
     ``what`` transformers can load (no model_type, an architecture without that head, ...).
     """
-    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
-
     kwargs["trust_remote_code"] = False
     try:
-        return cls.from_pretrained(source, local_files_only=True, **kwargs)
+        return _cache_then_hub(cls, source, name, **kwargs)
     except ValueError as e:
         raise UserError(f"{name} cannot be loaded as {what}: {_first_line(e)}") from None
+
+
+def _cache_then_hub(cls: Any, source: str, name: str, **kwargs: Any) -> Any:
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    try:
+        return cls.from_pretrained(source, local_files_only=True, **kwargs)
     except OSError as e:
         if Path(source).is_dir():
             raise UserError(f"cannot load a model from {name}: {_first_line(e)}") from None
@@ -144,8 +149,6 @@ def _from_pretrained(cls: Any, source: str, name: str, what: str, **kwargs: Any)
         raise UserError(f"model {name!r} does not exist on the Hugging Face Hub (or is private)") from None
     except GatedRepoError:
         raise UserError(f"model {name!r} is gated; accept its terms on the Hub and log in first") from None
-    except ValueError as e:
-        raise UserError(f"{name} cannot be loaded as {what}: {_first_line(e)}") from None
     except OSError as e:
         raise UserError(_unreachable(name, e)) from None
 

@@ -66,7 +66,7 @@ def project_to_3d(vectors: np.ndarray, settings: ProjectionSettings | None = Non
     # one Python-level call per pair (a second for 1,000 tokens); a vectorised matrix gives the
     # same exact neighbours in milliseconds. Large inputs use approximate nearest neighbours
     # (NN-descent) and the low-memory search, so 100k tokens fit in a few GiB.
-    exact = n < EXACT_NEIGHBOURS_BELOW
+    exact, large = n < EXACT_NEIGHBOURS_BELOW, n >= LARGE_INPUT_POINTS
     reducer = umap.UMAP(
         n_components=3,
         n_neighbors=n_neighbors,
@@ -75,9 +75,9 @@ def project_to_3d(vectors: np.ndarray, settings: ProjectionSettings | None = Non
         n_epochs=settings.n_epochs,
         random_state=settings.seed,
         low_memory=True,
-        force_approximation_algorithm=n >= LARGE_INPUT_POINTS,
+        force_approximation_algorithm=large,
     )
-    if n >= LARGE_INPUT_POINTS:
+    if large:
         log.info("projection: UMAP on %s points, about a minute per 50,000 on 2 cores", f"{n:,}")
     data = distance_matrix(vectors, settings.metric) if exact else vectors
     with warnings.catch_warnings():

@@ -19,7 +19,7 @@ def read_text(text: str | None = None, file: str | None = None, default: str = "
         raise UserError("--text and --file cannot be used together")
     if file is not None:
         text = _read_file(file)
-        source = "standard input" if file == "-" else file
+        source = _describe(file)
     elif text is not None:
         source = "--text"
     else:
@@ -38,7 +38,7 @@ def _read_file(file: str) -> str:
         raise UserError(f"{file} is a directory, not a text file") from None
     except OSError as e:
         raise UserError(f"cannot read {file}: {e.strerror or e}") from None
-    name = "standard input" if file == "-" else file
+    name = _describe(file)
     if b"\x00" in data:  # text files never hold NUL bytes; images, archives and executables do
         raise UserError(f"{name} looks like a binary file (it contains NUL bytes), not UTF-8 text")
     try:
@@ -47,3 +47,7 @@ def _read_file(file: str) -> str:
         raise UserError(f"{name} is not valid UTF-8 (byte {e.start}); save it as UTF-8") from None
     # A UTF-8 byte-order mark is an encoding artefact, not part of the text.
     return text.removeprefix("\ufeff")
+
+
+def _describe(file: str) -> str:
+    return "standard input" if file == "-" else file
