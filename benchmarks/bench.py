@@ -154,7 +154,20 @@ def child(args: argparse.Namespace) -> None:
         return result
 
     model_loading.load_model, pipeline.analyze = load_and_keep, analyze_and_time
-    code = cli.main(["--model", args.model, "--file", args.file, "--headless", "--save", args.save, "-q"])
+    code = cli.main(
+        [
+            "--model",
+            args.model,
+            "--file",
+            args.file,
+            "--layers",
+            args.layers,
+            "--headless",
+            "--save",
+            args.save,
+            "-q",
+        ]
+    )
     ended = time.perf_counter()
     end_to_end = time.time() - spawned
     assert code == 0, f"run failed with exit code {code}"
@@ -192,7 +205,7 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
-def run_once(model: Path, text_file: Path, cache_home: Path, workdir: Path) -> dict:
+def run_once(model: Path, text_file: Path, cache_home: Path, workdir: Path, layers: str = "last") -> dict:
     env = {
         **os.environ,
         "XDG_CACHE_HOME": str(cache_home),
@@ -211,6 +224,8 @@ def run_once(model: Path, text_file: Path, cache_home: Path, workdir: Path) -> d
             str(text_file),
             "--save",
             str(save),
+            "--layers",
+            layers,
         ],
         env=env,
         capture_output=True,
@@ -297,6 +312,7 @@ def main() -> None:
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--save", help=argparse.SUPPRESS)
+    parser.add_argument("--layers", default="last", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)

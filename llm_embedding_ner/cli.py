@@ -13,15 +13,19 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 from . import __version__
 from .default_text import DEFAULT_TEXT
 from .errors import UserError
+from .layer_selection import LayerSpec, parse_layers, resolve_layers
 from .model_loading import DEFAULT_MODEL, DEVICES
 from .progress import Stopwatch
 from .projection import ProjectionSettings
+
+if TYPE_CHECKING:
+    from .pipeline import Analysis
 
 DEFAULT_VIEWER_URL = "rerun+http://127.0.0.1:9876/proxy"  # where --connect goes without --url
 METRICS = ("cosine", "euclidean", "correlation", "manhattan", "chebyshev", "canberra", "braycurtis")
@@ -33,6 +37,7 @@ examples:
   python -m llm_embedding_ner --file article.txt --save article.rrd
   cat notes.txt | python -m llm_embedding_ner --file - --serve
   python -m llm_embedding_ner --model ./my-ner-model --device cpu --headless --save out.rrd
+  python -m llm_embedding_ner --layers all           every layer on the viewer's time slider
   HF_HUB_OFFLINE=1 python -m llm_embedding_ner      use only models already in the local cache
 
 Viewer options (--headless, --connect, --serve, --url, --save, --stdout) are Rerun's own:
@@ -67,6 +72,13 @@ def _fraction(value: str) -> float:
     if not 0.0 <= number <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {number}")
     return number
+
+
+def _layers(value: str) -> LayerSpec:
+    try:
+        return parse_layers(value)
+    except UserError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix(f"--layers {value!r}: ")) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,6 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="windows of 512 tokens per forward pass, for long texts (default: 8)",
     )
 
+    model.add_argument(
+        "--layers",
+        type=_layers,
+        default="last",
+        metavar="last|all|LIST",
+        help="hidden layers to show: last, all, or numbers such as 0,4,8,12 (0 is the embedding "
+        "output); more than the last layer puts them on a 'layer' timeline in the viewer "
+        "(default: last)",
+    )
+
     umap = parser.add_argument_group(
         "projection (UMAP)",
         "Defaults suit clouds of a few hundred tokens; very short texts fall back to PCA.",
@@ -155,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--quiet",
         "-q",
         action="store_true",
-        help="no progress lines or stage timings on stderr (warnings and errors still show)",
+        help="no progress lines, stage timings or separation table on stderr (warnings and "
+        "errors still show)",
     )
     # Rerun's own options: they only choose where the recording goes.
     rr.script_add_args(parser.add_argument_group("viewer (Rerun)"))  # type: ignore[arg-type]
@@ -175,12 +198,14 @@ def main(argv: list[str] | None = None) -> int:
 
         with Stopwatch().stage("load model") as note:
             model = load_model(args.model, args.device, allow_pickle=args.allow_pickle)
+            resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
             note.append(f"{model.name} on {model.device}")
         analysis = analyze(
             text,
             model,
             projection=ProjectionSettings(args.n_neighbors, args.min_dist, args.metric, args.seed),
             batch_size=args.batch_size,
+            layers=args.layers,
         )
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -191,18 +216,31 @@ def main(argv: list[str] | None = None) -> int:
 
     import rerun as rr
 
-    from .rerun_logging import APPLICATION_ID, default_blueprint, log_to_rerun
+    from .rerun_logging import APPLICATION_ID, blueprint_for, log_to_rerun
 
     try:
         with Stopwatch().stage("logging"):
-            recording = rr.script_setup(args, APPLICATION_ID, default_blueprint=default_blueprint())
+            recording = rr.script_setup(args, APPLICATION_ID, default_blueprint=blueprint_for(analysis))
             log_to_rerun(analysis, recording)
             recording.flush()  # the .rrd is complete when main returns, also when called in-process
     except KeyboardInterrupt:
         print(f"interrupted while logging: {_discard_partial(args)}", file=sys.stderr)
         return 130
+    logging.getLogger("llm_embedding_ner").info(separation_table(analysis))
     rr.script_teardown(args)  # with --serve: keeps serving until Ctrl-C
     return 0
+
+
+def separation_table(analysis: Analysis) -> str:
+    """The separation scores per layer, as lines of text."""
+    lines = [
+        "separation of entity types by layer (how many of each token's 5 nearest neighbours share its"
+        " type; 1 = fully apart):",
+        "  layer  hidden space  3D projection",
+    ]
+    for view in analysis.layers:
+        lines.append(f"  {view.layer:>5}  {view.separation:>12.2f}  {view.separation_3d:>13.2f}")
+    return "\n".join(lines)
 
 
 def chosen_sink(args: argparse.Namespace) -> str:

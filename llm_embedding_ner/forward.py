@@ -1,8 +1,8 @@
-"""One forward pass per window: last-layer hidden states and label probabilities per token."""
+"""One forward pass per window: hidden states of the chosen layers and label probabilities per token."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ DEFAULT_BATCH_SIZE = 8
 class ForwardOutput:
     """Per text token (special tokens dropped), read from the token's owning window."""
 
-    hidden: np.ndarray  # (n_tokens, hidden_size) float32, last hidden layer
+    hidden: np.ndarray  # (n_layers, n_tokens, hidden_size) float32, one slice per requested layer
     probabilities: np.ndarray  # (n_tokens, n_labels) float32, softmax of the logits
 
 
@@ -27,14 +27,16 @@ def run_model(
     device: Any,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Callable[[int, int], None] | None = None,
+    layers: Sequence[int] = (-1,),
 ) -> ForwardOutput:
     """Run ``model`` once over every window, in batches, and keep each token's row from
-    its owning window only. The hidden states and logits come from the same pass."""
+    its owning window only. The hidden states of every layer in ``layers`` (0 is the
+    embedding output, -1 the last layer) and the logits come from the same pass."""
     import torch
 
     n_windows = windows.input_ids.shape[0]
     n_tokens = windows.owner.size
-    hidden = np.empty((n_tokens, model.config.hidden_size), dtype=np.float32)
+    hidden = np.empty((len(layers), n_tokens, model.config.hidden_size), dtype=np.float32)
     probabilities = np.empty((n_tokens, model.config.num_labels), dtype=np.float32)
     # Row of each token inside its owning window.
     row = np.arange(n_tokens) - windows.starts[windows.owner] + windows.prefix_length
@@ -51,7 +53,8 @@ def run_model(
             in_batch = by_window[bounds[batch] : bounds[batch + 1]]
             b = torch.from_numpy(windows.owner[in_batch] - first).to(device)
             r = torch.from_numpy(row[in_batch]).to(device)
-            hidden[in_batch] = out.hidden_states[-1][b, r].float().cpu().numpy()
+            for i, layer in enumerate(layers):
+                hidden[i, in_batch] = out.hidden_states[layer][b, r].float().cpu().numpy()
             probabilities[in_batch] = out.logits[b, r].float().softmax(-1).cpu().numpy()
             if progress is not None:
                 progress(last, n_windows)

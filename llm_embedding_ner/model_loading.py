@@ -26,6 +26,7 @@ class LoadedModel:
     device: Any  # torch.device
     labels: list[str]  # id2label, in id order
     max_length: int  # tokens per window, special tokens included
+    n_layers: int  # transformer layers; hidden states run from 0 (embeddings) to n_layers
 
 
 def pick_device(requested: str) -> Any:
@@ -113,7 +114,9 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto", allow_pickle: bo
     tokenizer_max = getattr(tokenizer, "model_max_length", None)
     if tokenizer_max is not None and tokenizer_max < 1_000_000:
         max_length = min(max_length, tokenizer_max)
-    return LoadedModel(name, tokenizer, model, torch_device, labels, int(max_length))
+    return LoadedModel(
+        name, tokenizer, model, torch_device, labels, int(max_length), int(config.num_hidden_layers)
+    )
 
 
 def _from_pretrained(cls: Any, source: str, name: str, what: str, **kwargs: Any) -> Any:

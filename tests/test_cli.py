@@ -29,12 +29,32 @@ def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProce
     )
 
 
+def read_timeline(path: Path, timeline: str) -> dict[str, dict[int, dict[str, Any]]]:
+    """Entity path -> time on ``timeline`` -> component column -> the value logged then."""
+    from rerun.chunk import RrdReader
+
+    logged: dict[str, dict[int, dict[str, Any]]] = {}
+    for chunk in RrdReader(str(path)).stream():
+        if timeline not in chunk.timeline_names:
+            continue
+        batch = chunk.to_record_batch()
+        frames = logged.setdefault(str(chunk.entity_path), {})
+        times = batch.column(timeline).to_pylist()
+        for name in batch.schema.names:
+            if not name.startswith("rerun.") and name not in (timeline, "log_time"):
+                for time, value in zip(times, batch.column(name).to_pylist(), strict=True):
+                    frames.setdefault(time, {})[name] = value
+    return logged
+
+
 def read_rrd(path: Path) -> dict[str, dict[str, Any]]:
-    """Entity path -> component column -> the logged value (static data: one row each)."""
+    """Entity path -> component column -> the logged value, for static data (one row each)."""
     from rerun.chunk import RrdReader
 
     logged: dict[str, dict[str, Any]] = {}
     for chunk in RrdReader(str(path)).stream():
+        if not chunk.is_static:
+            continue
         batch = chunk.to_record_batch()
         columns = logged.setdefault(str(chunk.entity_path), {})
         for name in batch.schema.names:
@@ -110,6 +130,7 @@ def test_help_lists_every_option_with_examples() -> None:
         "--text",
         "--file",
         "--model",
+        "--layers",
         "--device",
         "--n-neighbors",
         "--min-dist",
@@ -159,6 +180,11 @@ ERROR_CASES = {
         "no trained token-classification head",
     ),
     "bad option value": (lambda tmp, model: ["--model", model, "--n-neighbors", "1"], "at least 2"),
+    "bad layer list": (lambda tmp, model: ["--model", model, "--layers", "first"], "give last, all"),
+    "layer too deep": (
+        lambda tmp, model: ["--model", model, "--layers", "0,5"],
+        "layers 0 (embeddings) to 2",
+    ),
 }
 
 
@@ -254,3 +280,47 @@ def test_ctrl_c_exits_130_with_one_line_and_no_partial_file(
     assert process.wait(timeout=120) == 130
     assert rest.strip() == "interrupted: stopped before logging, nothing was saved or sent", rest
     assert not out.exists()
+
+
+def test_all_layers_on_the_layer_timeline(dslim_model, dslim_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "layers.rrd"
+    text = "Ada Lovelace met Charles Babbage in London, and Angela Merkel met Emmanuel Macron in Paris."
+    result = run_cli(
+        "--model", str(dslim_model_dir), "--text", text, "--layers", "all", "--headless", "--save", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+
+    expected = analyze(text, dslim_model, layers="all")
+    n = len(expected.tokens)
+    frames = read_timeline(out, "layer")
+    points = frames["/umap_embeddings"]
+    assert sorted(points) == [0, 1, 2]  # the embedding output and both transformer layers
+    for view in expected.layers:
+        frame = points[view.layer]
+        assert len(frame["Points3D:positions"]) == n
+        np.testing.assert_allclose(frame["Points3D:positions"], view.coordinates, rtol=1e-5)
+        assert frame["Nearest tokens"] == [", ".join(expected.tokens[j] for j in row) for row in view.nearest]
+    for path in ("/separation/hidden_space", "/separation/projection_3d"):
+        scores = [frames[path][layer]["Scalars:scalars"][0] for layer in (0, 1, 2)]
+        assert all(0.0 <= s <= 1.0 for s in scores)
+
+    static = read_rrd(out)  # classes and labels stay put while the positions move
+    assert static["/umap_embeddings"]["Points3D:class_ids"] == expected.class_ids.tolist()
+    assert static["/umap_embeddings"]["Token"] == expected.tokens
+    assert "layer  hidden space  3D projection" in result.stderr
+    table = result.stderr.split("3D projection\n", 1)[1].splitlines()[:3]
+    assert [int(row.split()[0]) for row in table] == [0, 1, 2]
+
+
+def test_the_default_last_layer_stays_static_with_its_nearest_tokens(
+    dslim_model, dslim_model_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "last.rrd"
+    text = "Ada Lovelace lived in London with Charles Babbage."
+    result = run_cli("--model", str(dslim_model_dir), "--text", text, "--headless", "--save", str(out))
+    assert result.returncode == 0, result.stderr
+    assert read_timeline(out, "layer") == {}  # no layer axis: today's output
+    expected = analyze(text, dslim_model)
+    nearest = read_rrd(out)["/umap_embeddings"]["Nearest tokens"]
+    assert nearest == [", ".join(expected.tokens[j] for j in row) for row in expected.layers[0].nearest]
+    assert expected.layers[0].nearest.shape == (len(expected.tokens), 5)

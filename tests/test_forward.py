@@ -39,8 +39,30 @@ def test_each_token_is_read_from_its_owning_window_in_one_pass(short_window_mode
             ids = torch.from_numpy(windows.input_ids[window : window + 1])
             out = loaded.model(input_ids=ids, output_hidden_states=True)
             row = token - windows.starts[window] + windows.prefix_length
-            np.testing.assert_allclose(output.hidden[token], out.hidden_states[-1][0, row].numpy(), atol=1e-5)
+            np.testing.assert_allclose(
+                output.hidden[0, token], out.hidden_states[-1][0, row].numpy(), atol=1e-5
+            )
             np.testing.assert_allclose(
                 output.probabilities[token], out.logits[0, row].softmax(-1).numpy(), atol=1e-5
             )
     np.testing.assert_allclose(output.probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_chosen_layers_come_from_the_same_pass(dslim_model) -> None:
+    tokens = tokenize(dslim_model.tokenizer, CORPUS[1])
+    prefix, suffix = special_frame(dslim_model.tokenizer)
+    windows = make_windows(tokens, prefix, suffix, dslim_model.max_length)
+    calls: list[int] = []
+    hook = dslim_model.model.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        output = run_model(dslim_model.model, windows, dslim_model.device, layers=(0, 2, 1))
+    finally:
+        hook.remove()
+    assert len(calls) == 1 and output.hidden.shape == (3, tokens.ids.size, 32)
+    with torch.inference_mode():
+        states = dslim_model.model(input_ids=torch.from_numpy(windows.input_ids), output_hidden_states=True)
+    text_rows = slice(windows.prefix_length, windows.prefix_length + tokens.ids.size)
+    for i, layer in enumerate((0, 2, 1)):
+        np.testing.assert_allclose(
+            output.hidden[i], states.hidden_states[layer][0, text_rows].numpy(), atol=1e-5
+        )

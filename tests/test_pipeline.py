@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import warnings
 
 import numpy as np
 import pytest
 
 from llm_embedding_ner.default_text import DEFAULT_TEXT
 from llm_embedding_ner.pipeline import analyze
+from llm_embedding_ner.projection import ProjectionSettings, mean_displacement, project_to_3d
 
 from .conftest import CORPUS
 
@@ -129,3 +131,51 @@ def test_few_tokens_fall_back_with_a_warning(dslim_model) -> None:
     assert a.coordinates.shape == (len(a.tokens), 3)
     assert a.projection_method == "pca"
     assert np.isfinite(a.coordinates).all()
+
+
+def test_every_layer_gets_its_own_view_and_the_last_matches_the_default(dslim_model) -> None:
+    default = analyze(DEFAULT_TEXT, dslim_model)
+    layered = analyze(DEFAULT_TEXT, dslim_model, layers="all")
+    n = len(default.tokens)
+    assert [view.layer for view in layered.layers] == [0, 1, 2] and not layered.last_layer_only
+    assert default.last_layer_only and [view.layer for view in default.layers] == [2]
+    # The deepest layer is projected on its own, so it looks exactly as when shown alone.
+    np.testing.assert_array_equal(layered.coordinates, default.coordinates)
+    for view in layered.layers:
+        assert view.hidden.shape == (n, 32) and view.coordinates.shape == (n, 3)
+        assert 0.0 <= view.separation <= 1.0 and 0.0 <= view.separation_3d <= 1.0
+    assert not np.allclose(layered.layers[0].hidden, layered.layers[2].hidden)
+
+
+def test_nearest_tokens_are_the_cosine_nearest_in_that_layer(dslim_model) -> None:
+    from scipy.spatial.distance import cdist
+
+    for view in analyze(DEFAULT_TEXT, dslim_model, layers=(0, 1)).layers:
+        distances = cdist(view.hidden, view.hidden, "cosine")
+        np.fill_diagonal(distances, np.inf)
+        np.testing.assert_array_equal(view.nearest, np.argsort(distances, axis=1, kind="stable")[:, :5])
+
+
+def test_aligned_layers_move_far_less_than_independent_fits(dslim_model) -> None:
+    """The measure the layer view is built for: points move smoothly from layer to layer."""
+    settings = ProjectionSettings()
+    text = " ".join(CORPUS)
+    layered = analyze(text, dslim_model, layers="all", projection=settings)
+    aligned = mean_displacement([view.coordinates for view in layered.layers])
+    independent = mean_displacement(
+        [project_to_3d(view.hidden, settings).coordinates for view in layered.layers]
+    )
+    assert aligned < 0.6 * independent, (aligned, independent)
+
+
+def test_many_layers_of_a_long_text_warn_before_the_work(
+    dslim_model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llm_embedding_ner.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "HEAVY_LAYERS_GIB", 1e-5)  # ~10 KiB: any multi-layer run here
+    with pytest.warns(UserWarning, match=r"3 layers of \d+ tokens hold .* --layers 0,6,12"):
+        analyze(DEFAULT_TEXT, dslim_model, layers="all")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the last layer alone never warns
+        analyze(DEFAULT_TEXT, dslim_model)

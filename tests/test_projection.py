@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from llm_embedding_ner.neighbours import nearest_neighbours
 from llm_embedding_ner.projection import (
     MIN_UMAP_POINTS,
     ProjectionSettings,
-    distance_matrix,
+    align_to,
+    mean_displacement,
     pca_3d,
     project_to_3d,
 )
@@ -50,26 +52,50 @@ def test_pca_keeps_the_main_direction() -> None:
     assert np.all(np.diff(coordinates[:, 0]) != 0)
 
 
-@pytest.mark.parametrize(
-    "metric", ["cosine", "euclidean", "correlation", "manhattan", "chebyshev", "canberra", "braycurtis"]
-)
-def test_distance_matrix_matches_scipy(metric: str) -> None:
-    from scipy.spatial.distance import cdist
-
-    x = vectors(30)
-    scipy_name = {"manhattan": "cityblock"}.get(metric, metric)
-    np.testing.assert_allclose(
-        distance_matrix(x, metric), cdist(x.astype(np.float64), x, scipy_name), atol=1e-9
-    )
-
-
 def test_exact_and_approximate_paths_both_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llm_embedding_ner.neighbours as neighbours
     import llm_embedding_ner.projection as projection
 
     x = vectors(300)
     exact = project_to_3d(x)
-    monkeypatch.setattr(projection, "EXACT_NEIGHBOURS_BELOW", 100)
+    monkeypatch.setattr(neighbours, "EXACT_BELOW", 100)
     monkeypatch.setattr(projection, "LARGE_INPUT_POINTS", 200)
     approximate = project_to_3d(x)
     assert exact.coordinates.shape == approximate.coordinates.shape == (300, 3)
     assert np.isfinite(approximate.coordinates).all()
+
+
+def test_procrustes_undoes_rotation_scale_and_shift() -> None:
+    reference = vectors(50, dim=3)
+    rotation, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))
+    moved = 3.0 * reference @ rotation + np.array([5.0, -2.0, 1.0])
+    np.testing.assert_allclose(align_to(moved, reference), reference, atol=1e-4)
+
+
+def test_mean_displacement_ignores_scale_and_position() -> None:
+    layout = vectors(40, dim=3)
+    assert mean_displacement([layout, 10.0 * layout + 7.0]) == pytest.approx(0.0, abs=1e-6)
+    assert mean_displacement([layout, vectors(40, dim=3, seed=5)]) > 0.5
+
+
+def test_a_following_layout_moves_less_than_an_independent_fit() -> None:
+    """Two neighbouring layers: the second is the first plus a little noise, as in a residual
+    stream. Following the first layout keeps points in place; a fresh fit reshuffles them."""
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(6, 32)) * 3.0
+    first = (centres[rng.integers(0, 6, 240)] + rng.normal(size=(240, 32))).astype(np.float32)
+    second = first + 0.3 * rng.normal(size=first.shape).astype(np.float32)
+    shown = project_to_3d(first).coordinates
+    independent = project_to_3d(second, ProjectionSettings(seed=1)).coordinates
+    following = project_to_3d(second, ProjectionSettings(seed=1), follow=shown).coordinates
+    assert mean_displacement([shown, following]) < 0.5 * mean_displacement([shown, independent])
+
+
+def test_precomputed_neighbours_are_what_umap_uses() -> None:
+    x = vectors(120)
+    settings = ProjectionSettings(n_neighbors=10)
+    given = project_to_3d(x, settings, nearest_neighbours(x, 9, settings.metric))
+    np.testing.assert_array_equal(given.coordinates, project_to_3d(x, settings).coordinates)
+    # Neighbours of other points give another layout: UMAP really used the ones passed in.
+    other = project_to_3d(x, settings, nearest_neighbours(vectors(120, seed=9), 9, settings.metric))
+    assert not np.allclose(given.coordinates, other.coordinates)

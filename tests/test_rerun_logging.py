@@ -5,11 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import rerun as rr
+import rerun.blueprint as rrb
 
 from llm_embedding_ner.pipeline import analyze
-from llm_embedding_ner.rerun_logging import PALETTE, class_color, default_blueprint, log_to_rerun
+from llm_embedding_ner.rerun_logging import (
+    PALETTE,
+    blueprint_for,
+    class_color,
+    default_blueprint,
+    log_to_rerun,
+)
 
-from .test_cli import read_rrd
+from .test_cli import read_rrd, read_timeline
 
 
 def test_log_to_rerun_writes_every_entity_path_to_the_given_recording(
@@ -37,3 +44,30 @@ def test_class_colours_are_distinct() -> None:
     colours = [class_color(i) for i in range(40)]
     assert colours[0] == (30, 30, 30) and colours[1 : len(PALETTE) + 1] == PALETTE
     assert len(set(colours)) == len(colours)
+
+
+def view_types(blueprint: rrb.Blueprint) -> list[str]:
+    return [type(part).__name__ for part in blueprint.root_container.contents]
+
+
+def test_one_chosen_layer_goes_on_the_timeline_without_a_score_plot(dslim_model, tmp_path: Path) -> None:
+    analysis = analyze("Ada Lovelace met Charles Babbage in London in 1843.", dslim_model, layers=(1,))
+    blueprint = blueprint_for(analysis)
+    assert view_types(blueprint) == ["Vertical", "Spatial3DView"]
+    assert blueprint.time_panel.timeline == "layer"  # the slider shows which layer this is
+
+    recording = rr.RecordingStream("test_llm_embedding_ner")
+    path = tmp_path / "rec.rrd"
+    recording.save(str(path))
+    log_to_rerun(analysis, recording=recording)
+    recording.flush()
+    del recording
+    frames = read_timeline(path, "layer")
+    assert sorted(frames["/umap_embeddings"]) == [1]
+    assert "Points3D:positions" not in read_rrd(path)["/umap_embeddings"]  # never static as well
+
+
+def test_several_layers_plot_their_scores_beside_the_cloud(dslim_model) -> None:
+    analysis = analyze("Ada Lovelace met Charles Babbage in London in 1843.", dslim_model, layers="all")
+    assert view_types(blueprint_for(analysis)) == ["Vertical", "Spatial3DView", "TimeSeriesView"]
+    assert not hasattr(default_blueprint(), "time_panel")  # last layer alone: panels stay collapsed
