@@ -18,6 +18,7 @@ import colorsys
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import rerun as rr
 import rerun.blueprint as rrb
 
@@ -60,7 +61,9 @@ def class_color(class_id: int) -> tuple[int, int, int]:
     return round(r * 255), round(g * 255), round(b * 255)
 
 
-def default_blueprint(layer_timeline: bool = False, score_series: bool = False) -> rrb.Blueprint:
+def default_blueprint(
+    layer_timeline: bool = False, score_series: bool = False, camera: rrb.EyeControls3D | None = None
+) -> rrb.Blueprint:
     """Documents beside the 3D cloud; with ``layer_timeline`` the time panel opens on the
     ``layer`` timeline, and with ``score_series`` the separation scores are plotted beside."""
     documents = rrb.Vertical(
@@ -69,7 +72,7 @@ def default_blueprint(layer_timeline: bool = False, score_series: bool = False) 
         rrb.TextDocumentView(origin="named_entities", name="Named entities"),
         row_shares=[3, 4, 2],
     )
-    cloud = rrb.Spatial3DView(origin="umap_embeddings", name="UMAP embeddings")
+    cloud = rrb.Spatial3DView(origin="umap_embeddings", name="UMAP embeddings", eye_controls=camera)
     if not layer_timeline:
         return rrb.Blueprint(rrb.Horizontal(documents, cloud, column_shares=[2, 3]), collapse_panels=True)
     views: list[rrb.Container | rrb.View] = [documents, cloud]
@@ -90,7 +93,22 @@ def default_blueprint(layer_timeline: bool = False, score_series: bool = False) 
 
 
 def blueprint_for(analysis: Analysis) -> rrb.Blueprint:
-    return default_blueprint(not analysis.last_layer_only, len(analysis.layers) > 1)
+    layouts = np.concatenate([view.coordinates for view in analysis.layers])
+    return default_blueprint(not analysis.last_layer_only, len(analysis.layers) > 1, camera_for(layouts))
+
+
+def camera_for(points: np.ndarray) -> rrb.EyeControls3D | None:
+    """A camera that frames every point from a three-quarter view. The viewer's own framing
+    aims at where most points are, so a few far clusters (often the entities, which UMAP sets
+    apart from the many "no entity" tokens) could start off-screen."""
+    if points.shape[0] == 0 or not np.isfinite(points).all():
+        return None
+    low, high = points.min(axis=0), points.max(axis=0)
+    centre, radius = (low + high) / 2, max(float(np.linalg.norm(high - low)) / 2, 1e-3)
+    direction = np.array([1.0, -1.0, 0.7]) / np.linalg.norm([1.0, -1.0, 0.7])
+    return rrb.EyeControls3D(
+        position=centre + 2.2 * radius * direction, look_target=centre, eye_up=(0.0, 0.0, 1.0)
+    )
 
 
 def log_annotation_context(entity_types: Sequence[str], recording: rr.RecordingStream | None = None) -> None:

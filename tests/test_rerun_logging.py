@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import rerun as rr
 import rerun.blueprint as rrb
 
@@ -71,3 +72,16 @@ def test_several_layers_plot_their_scores_beside_the_cloud(dslim_model) -> None:
     analysis = analyze("Ada Lovelace met Charles Babbage in London in 1843.", dslim_model, layers="all")
     assert view_types(blueprint_for(analysis)) == ["Vertical", "Spatial3DView", "TimeSeriesView"]
     assert not hasattr(default_blueprint(), "time_panel")  # last layer alone: panels stay collapsed
+
+
+def test_the_camera_frames_every_point_of_every_layer() -> None:
+    from llm_embedding_ner.rerun_logging import camera_for
+
+    points = np.array([[0.0, 0.0, 0.0], [10.0, 2.0, 1.0], [-5.0, 30.0, 4.0]])
+    camera = camera_for(points)
+    target = np.asarray(camera.look_target.as_arrow_array().to_pylist()[0])
+    position = np.asarray(camera.position.as_arrow_array().to_pylist()[0])
+    np.testing.assert_allclose(target, [2.5, 15.0, 2.0])
+    # Far enough back that the bounding sphere of the cloud fits in the view.
+    assert np.linalg.norm(position - target) > 2 * np.linalg.norm(points.max(0) - points.min(0)) / 2
+    assert camera_for(np.empty((0, 3))) is None
