@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 from . import __version__
+from .corpus import FORMATS, SPLITS
 from .default_text import DEFAULT_TEXT
 from .errors import UserError
 from .layer_selection import LayerSpec, parse_layers, resolve_layers
@@ -38,6 +39,8 @@ examples:
   cat notes.txt | python -m llm_embedding_ner --file - --serve
   python -m llm_embedding_ner --model ./my-ner-model --device cpu --headless --save out.rrd
   python -m llm_embedding_ner --layers all           every layer on the viewer's time slider
+  python -m llm_embedding_ner --file test.conll      score against gold labels, errors in 3D
+  python -m llm_embedding_ner --file notes.txt --split paragraphs    one document per paragraph
   HF_HUB_OFFLINE=1 python -m llm_embedding_ner      use only models already in the local cache
 
 Viewer options (--headless, --connect, --serve, --url, --save, --stdout) are Rerun's own:
@@ -81,6 +84,16 @@ def _layers(value: str) -> LayerSpec:
         raise argparse.ArgumentTypeError(str(e).removeprefix(f"--layers {value!r}: ")) from None
 
 
+def _label_map(value: str) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in value.split(","):
+        model_type, sep, gold_type = (part.strip() for part in pair.partition("="))
+        if not (sep and model_type and gold_type):
+            raise argparse.ArgumentTypeError(f"{pair!r} is not MODEL=GOLD; write e.g. PER=PERSON,LOC=GPE")
+        mapping[model_type] = gold_type
+    return mapping
+
+
 def build_parser() -> argparse.ArgumentParser:
     import rerun as rr
 
@@ -99,7 +112,32 @@ def build_parser() -> argparse.ArgumentParser:
     source = parser.add_argument_group("input")
     source.add_argument("--text", help="the text to analyse (default: a built-in paragraph)")
     source.add_argument(
-        "--file", metavar="PATH", help="read the text from a UTF-8 file; '-' reads standard input"
+        "--file",
+        metavar="PATH",
+        help="read from a UTF-8 file: plain text, JSON Lines or CoNLL (see --format); '-' reads "
+        "standard input",
+    )
+    source.add_argument(
+        "--format",
+        default="auto",
+        choices=FORMATS,
+        help='how to read --file: text, jsonl (one {"text": ...} object per line, other fields kept '
+        "as metadata), conll (token first, tag last; gold labels are scored); auto goes by the "
+        "extension (.jsonl/.ndjson, .conll/.iob/.bio, else text) and says what it chose (default: auto)",
+    )
+    source.add_argument(
+        "--split",
+        default="none",
+        choices=SPLITS,
+        help="plain text only: paragraphs makes each blank-line-separated paragraph its own "
+        "document (default: none)",
+    )
+    source.add_argument(
+        "--label-map",
+        type=_label_map,
+        default=None,
+        metavar="MODEL=GOLD,...",
+        help="rename the model's entity types to the gold data's before scoring, e.g. PER=PERSON,LOC=GPE",
     )
 
     model = parser.add_argument_group("model")
@@ -190,9 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     _setup_output(quiet=args.quiet)
     try:
         check_sink(args)
-        from .text_input import read_text
+        from .corpus import read_corpus
 
-        text = read_text(args.text, args.file, DEFAULT_TEXT)
+        corpus = read_corpus(args.text, args.file, DEFAULT_TEXT, args.format, args.split)
         from .model_loading import load_model
         from .pipeline import analyze
 
@@ -201,11 +239,12 @@ def main(argv: list[str] | None = None) -> int:
             resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
             note.append(f"{model.name} on {model.device}")
         analysis = analyze(
-            text,
+            corpus,
             model,
             projection=ProjectionSettings(args.n_neighbors, args.min_dist, args.metric, args.seed),
             batch_size=args.batch_size,
             layers=args.layers,
+            label_map=args.label_map,
         )
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -216,17 +255,20 @@ def main(argv: list[str] | None = None) -> int:
 
     import rerun as rr
 
-    from .rerun_logging import APPLICATION_ID, blueprint_for, log_to_rerun
+    from .blueprint import blueprint_for
+    from .rerun_logging import APPLICATION_ID, log_to_rerun
 
     try:
         with Stopwatch().stage("logging"):
             recording = rr.script_setup(args, APPLICATION_ID, default_blueprint=blueprint_for(analysis))
-            log_to_rerun(analysis, recording)
+            log_to_rerun(analysis, recording, source=Path(args.file).name if args.file else "the gold labels")
             recording.flush()  # the .rrd is complete when main returns, also when called in-process
     except KeyboardInterrupt:
         print(f"interrupted while logging: {_discard_partial(args)}", file=sys.stderr)
         return 130
     logging.getLogger("llm_embedding_ner").info(separation_table(analysis))
+    if analysis.gold is not None:
+        logging.getLogger("llm_embedding_ner").info(scores_line(analysis))
     rr.script_teardown(args)  # with --serve: keeps serving until Ctrl-C
     return 0
 
@@ -241,6 +283,16 @@ def separation_table(analysis: Analysis) -> str:
     for view in analysis.layers:
         lines.append(f"  {view.layer:>5}  {view.separation:>12.2f}  {view.separation_3d:>13.2f}")
     return "\n".join(lines)
+
+
+def scores_line(analysis: Analysis) -> str:
+    assert analysis.gold is not None
+    micro = analysis.gold.evaluation.micro
+    return (
+        f"entity-level scores (exact match, as seqeval): precision {micro.precision:.3f}, recall "
+        f"{micro.recall:.3f}, F1 {micro.f1:.3f} over {micro.support:,} gold entities; per type in the "
+        "viewer's Metrics"
+    )
 
 
 def chosen_sink(args: argparse.Namespace) -> str:

@@ -48,8 +48,14 @@ def run_model(
     with torch.inference_mode():
         for batch, first in enumerate(range(0, n_windows, batch_size)):
             last = min(first + batch_size, n_windows)
-            ids = torch.from_numpy(windows.input_ids[first:last]).to(device)
-            out = model(input_ids=ids, attention_mask=torch.ones_like(ids), output_hidden_states=True)
+            # Padded rows (several documents): cut the batch to its longest row and mask the rest.
+            lengths = windows.lengths[first:last]
+            width = int(lengths.max())
+            ids = torch.from_numpy(windows.input_ids[first:last, :width]).to(device)
+            mask = torch.from_numpy(np.arange(width)[None, :] < lengths[:, None]).to(
+                device=device, dtype=ids.dtype
+            )
+            out = model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
             in_batch = by_window[bounds[batch] : bounds[batch + 1]]
             b = torch.from_numpy(windows.owner[in_batch] - first).to(device)
             r = torch.from_numpy(row[in_batch]).to(device)

@@ -1,4 +1,4 @@
-"""Markdown for the three text documents, with the user's characters kept literal.
+"""Markdown for the text documents (and the metrics), with the user's characters kept literal.
 
 Rerun renders TextDocuments as CommonMark. The user's text and the tokens are data, not
 markup, so every ASCII punctuation character gets a backslash (CommonMark defines that escape
@@ -8,6 +8,7 @@ and line breaks stay line breaks.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .entities import Entity, display_names
+from .evaluation import Evaluation, Scores
 
 # The viewer lays out a whole document at once; past these sizes it stops being readable (and
 # responsive), so long inputs show their beginning and say so. Every token is still a point.
@@ -130,10 +132,11 @@ def tokenized_document(
     offsets: np.ndarray,
     word_ids: np.ndarray,
     max_tokens: int = MAX_LINKED_TOKENS,
+    first_point: int = 0,
 ) -> str:
-    """Every token a link to its point. Pieces of one word join without a space; the text's
-    line breaks are kept so the document still looks like the text. Past ``max_tokens`` the
-    document stops, with a note saying so."""
+    """Every token a link to its point (token ``i`` is point ``first_point + i``). Pieces of one
+    word join without a space; the text's line breaks are kept so the document still looks like
+    the text. Past ``max_tokens`` the document stops, with a note saying so."""
     parts: list[str] = []
     if len(tokens) > max_tokens:
         parts.append(
@@ -147,7 +150,7 @@ def tokenized_document(
             gap = text[offsets[i - 1, 1] : offsets[i, 0]]
             newlines = len(_LINE_BREAK.findall(gap))
             parts.append(" " if newlines == 0 else "\\\n" if newlines == 1 else "\n\n")
-        parts.append(f"[{escape_inline(display_token(token, continues))}]({point_link(i)})")
+        parts.append(f"[{escape_inline(display_token(token, continues))}]({point_link(first_point + i)})")
     return "".join(parts)
 
 
@@ -170,3 +173,56 @@ def entities_document(entities: Sequence[Entity], types: Sequence[str]) -> str:
 
 def _one_line(text: str) -> str:
     return escape_inline(" ".join(text.split()))
+
+
+def document_header(index: int, count: int, metadata: dict[str, object]) -> str:
+    """ "Document 3 of 12", then the document's metadata (JSON Lines fields) as key: value."""
+    fields = [f"Document {index} of {count:,} (numbered from 0, as on the `document` timeline)"]
+    for key, value in metadata.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        fields.append(f"{escape_inline(str(key))}: {_one_line(shown)}")
+    return "*" + " · ".join(fields) + "*\n\n"
+
+
+def metrics_document(evaluation: Evaluation, types: Sequence[str], source: str) -> str:
+    """Entity-level precision, recall, F1 and support per type and averaged (as seqeval's
+    classification_report), then which types were taken for which."""
+    names = dict(zip(types, display_names(types), strict=True))
+
+    def row(name: str, s: Scores) -> str:
+        return f"| {name} | {s.precision:.4f} | {s.recall:.4f} | {s.f1:.4f} | {s.support:,} |"
+
+    lines = [
+        f"## Entity-level scores against {escape_inline(source)}",
+        "",
+        "Exact match: an entity counts as found with the same type and exactly the same words "
+        "(seqeval's default mode, IOB2).",
+        "",
+        "| type | precision | recall | F1 | support |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        row(escape_inline(f"{t} ({names[t]})" if names.get(t, t) != t else t), s)
+        for t, s in evaluation.per_type.items()
+    ]
+    lines += [
+        row("**micro avg**", evaluation.micro),
+        row("**macro avg**", evaluation.macro),
+        row("**weighted avg**", evaluation.weighted),
+        "",
+        "## Confusion between types",
+        "",
+        "Rows: gold entities; columns: the prediction with exactly the same words. *none*: no "
+        "gold entity there (spurious) or no prediction with those words (missed or wrong boundaries).",
+        "",
+    ]
+    gold_types = sorted({g for g, _ in evaluation.confusion if g is not None})
+    predicted_types = sorted({p for _, p in evaluation.confusion if p is not None})
+    columns: list[str | None] = [*predicted_types, None]
+    lines.append("| gold \\ predicted | " + " | ".join(escape_inline(c or "none") for c in columns) + " |")
+    lines.append("| --- |" + " ---: |" * len(columns))
+    for gold in [*gold_types, None]:
+        counts = [evaluation.confusion.get((gold, c), 0) for c in columns]
+        cells = ["" if gold is None and c is None else f"{n:,}" for n, c in zip(counts, columns, strict=True)]
+        lines.append(f"| {escape_inline(gold or 'none')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

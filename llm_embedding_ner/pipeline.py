@@ -1,22 +1,28 @@
 """``analyze``: the whole flow from text to an ``Analysis``, ready to log or inspect.
 
-read input -> tokenize into windows -> one forward pass -> decode entities -> per layer:
-nearest neighbours, project to 3D, score how well entity types separate.
+documents -> tokenize into windows -> one forward pass -> decode entities (-> compare with
+gold labels) -> per layer: nearest neighbours, project to 3D, score how well types separate.
 """
 
 from __future__ import annotations
 
+import itertools
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .corpus import Corpus, Document
 from .entities import Entity, decode_entities, entity_types, token_entity_index
+from .errors import UserError
+from .evaluation import Evaluation, chunks, evaluate, tags_from_chunks
 from .layer_selection import LayerSpec, resolve_layers
 from .model_loading import DEFAULT_MODEL, LoadedModel, load_model
 from .progress import Stopwatch, throttled
 from .projection import ProjectionSettings
+from .windows import DocumentTokens
 
+DOCUMENT_SEPARATOR = "\n\n"
 HEAVY_LAYERS_GIB = 1.0  # hidden states of the selected layers above this: warn before the work
 
 
@@ -33,8 +39,45 @@ class LayerView:
 
 
 @dataclass(frozen=True)
+class DocumentView:
+    """Where one document sits in the analysis' joined text, tokens and words."""
+
+    start: int  # characters of ``Analysis.text``, end exclusive
+    end: int
+    first_token: int
+    end_token: int
+    first_word: int
+    end_word: int
+    metadata: dict[str, object]
+
+
+@dataclass(frozen=True)
+class GoldComparison:
+    """Predictions against gold labels (CoNLL input), word by word and token by token."""
+
+    gold_tags: list[str]  # (n_words,) IOB2
+    predicted_tags: list[str]  # (n_words,) IOB2, the predicted entities spelled out
+    word_sentence: np.ndarray  # (n_words,) sentence index, running on across documents
+    evaluation: Evaluation
+    gold_class_ids: np.ndarray  # (n_tokens,) class of the token's gold entity, 0 if none
+    error_kinds: np.ndarray  # (n_tokens,) the token's word's error kind (see evaluation.py)
+
+
+@dataclass(frozen=True)
+class MentionCloud:
+    """One point per predicted entity mention: the mean of its tokens' vectors, in 3D."""
+
+    coordinates: np.ndarray  # (n_entities, 3)
+    labels: list[str]  # the mentions' text
+    class_ids: np.ndarray  # (n_entities,)
+
+
+@dataclass(frozen=True)
 class Analysis:
-    """Everything the viewer shows, as plain data. Token arrays exclude special tokens."""
+    """Everything the viewer shows, as plain data. Token arrays exclude special tokens.
+
+    Several documents are analysed as one: ``text`` is them joined by blank lines, and token,
+    word and entity indices run on from one document to the next (see ``documents``)."""
 
     text: str
     model_name: str
@@ -51,6 +94,12 @@ class Analysis:
     layers: list[LayerView]  # the selected layers, shallowest first
     projection_method: str  # "umap", or "pca" for very short texts
     timings: dict[str, float]  # seconds per stage
+    documents: list[DocumentView] = field(default_factory=list)
+    is_corpus: bool = False  # input meant as several documents: shown one at a time
+    token_document: np.ndarray | None = None  # (n,) document index of each token
+    token_sentence: np.ndarray | None = None  # (n,) sentence within its document (CoNLL input)
+    gold: GoldComparison | None = None  # CoNLL input only
+    mentions: MentionCloud | None = None  # corpus input only
 
     @property
     def hidden(self) -> np.ndarray:
@@ -68,22 +117,27 @@ class Analysis:
 
 
 def analyze(
-    text: str,
+    text: str | Corpus,
     model: str | LoadedModel = DEFAULT_MODEL,
     *,
     device: str = "auto",
     projection: ProjectionSettings | None = None,
     batch_size: int | None = None,
     layers: LayerSpec = "last",
+    label_map: dict[str, str] | None = None,
 ) -> Analysis:
-    """Run the NER model over ``text`` and project its token embeddings to 3D.
+    """Run the NER model over ``text`` (or every document of a ``Corpus``) and project its
+    token embeddings to 3D.
 
     ``model`` is a Hub id, a local directory, or a ``LoadedModel`` to reuse across calls.
     ``layers`` is "last", "all", or a tuple of layer numbers (0 is the embedding output).
+    ``label_map`` renames the model's entity types to the gold data's (``{"PER": "PERSON"}``).
     """
     from .forward import DEFAULT_BATCH_SIZE, run_model
-    from .windows import make_windows, special_frame, tokenize
+    from .windows import tokenize_documents
 
+    corpus = text if isinstance(text, Corpus) else Corpus([Document(text)], "text", False)
+    docs = corpus.documents
     watch = Stopwatch()
     if isinstance(model, LoadedModel):
         loaded = model
@@ -92,35 +146,60 @@ def analyze(
             loaded = load_model(model, device)
             note.append(f"{loaded.name} on {loaded.device}")
     layer_numbers = resolve_layers(layers, loaded.n_layers)
+    model_types = entity_types(loaded.labels)
+    rename = check_label_map(label_map or {}, model_types)
     with watch.stage("tokenize") as note:
-        tokens = tokenize(loaded.tokenizer, text)
-        prefix, suffix = special_frame(loaded.tokenizer)
-        windows = make_windows(tokens, prefix, suffix, loaded.max_length)
-        n_windows = windows.input_ids.shape[0]
-        note.append(f"{tokens.ids.size} tokens, {n_windows} window{'' if n_windows == 1 else 's'}")
+        stream = tokenize_documents(
+            loaded.tokenizer,
+            [d.text for d in docs],
+            [d.words for d in docs],
+            loaded.max_length,
+            DOCUMENT_SEPARATOR,
+        )
+        tokens, n_windows = stream.tokens, stream.windows.input_ids.shape[0]
+        documents = f"{len(docs):,} documents, " if corpus.split else ""
+        note.append(
+            f"{documents}{tokens.ids.size:,} tokens, {n_windows:,} window{'' if n_windows == 1 else 's'}"
+        )
     warn_if_heavy(tokens.ids.size, layer_numbers, loaded.model.config.hidden_size)
     with watch.stage("forward"):
         progress = throttled("forward: {done}/{total} windows")
         output = run_model(
-            loaded.model, windows, loaded.device, batch_size or DEFAULT_BATCH_SIZE, progress, layer_numbers
+            loaded.model,
+            stream.windows,
+            loaded.device,
+            batch_size or DEFAULT_BATCH_SIZE,
+            progress,
+            layer_numbers,
         )
+    joined_text = DOCUMENT_SEPARATOR.join(d.text for d in docs)
     with watch.stage("decode") as note:
         predicted = output.probabilities.argmax(axis=1)
         labels = [loaded.labels[i] for i in predicted]
         scores = output.probabilities[np.arange(predicted.size), predicted]
-        entities = decode_entities(text, tokens.offsets, tokens.word_ids, labels, scores)
-        types = entity_types(loaded.labels)
+        entities = decode_documents(joined_text, docs, stream, labels, scores)
+        entities = [replace(e, type=rename.get(e.type, e.type)) for e in entities]
+        gold_types = [t for d in docs if d.gold_tags for t in entity_types(d.gold_tags)]
+        types = [rename.get(t, t) for t in model_types]
+        types += [t for t in dict.fromkeys(gold_types) if t not in types]
         token_entity = token_entity_index(len(tokens.tokens), entities)
         entity_class = np.asarray([types.index(e.type) + 1 for e in entities] + [0], dtype=np.uint16)
         class_ids = entity_class[token_entity]  # index -1 picks the trailing 0
-        note.append(f"{len(entities)} entities")
+        gold = compare_with_gold(docs, stream, entities, types) if corpus.has_gold else None
+        note.append(f"{len(entities):,} entities")
+        if gold is not None:
+            note.append(
+                f"micro F1 {gold.evaluation.micro.f1:.3f} against {gold.evaluation.micro.support:,} gold"
+            )
     with watch.stage("projection") as note:
         settings = projection or ProjectionSettings()
         views, method = view_layers(layer_numbers, output.hidden, class_ids, settings)
         note.append(method if len(views) == 1 else f"{method}, {len(views)} layers")
+        mentions = mention_cloud(views[-1].hidden, entities, types, settings) if corpus.split else None
 
+    token_document = np.repeat(np.arange(len(docs)), np.diff(stream.token_starts))
     return Analysis(
-        text=text,
+        text=joined_text,
         model_name=loaded.name,
         n_layers=loaded.n_layers,
         tokens=tokens.tokens,
@@ -135,7 +214,111 @@ def analyze(
         layers=views,
         projection_method=method,
         timings=watch.seconds,
+        documents=[
+            DocumentView(
+                int(stream.char_starts[i]),
+                int(stream.char_starts[i]) + len(d.text),
+                int(stream.token_starts[i]),
+                int(stream.token_starts[i + 1]),
+                int(stream.word_starts[i]),
+                int(stream.word_starts[i + 1]),
+                d.metadata,
+            )
+            for i, d in enumerate(docs)
+        ],
+        is_corpus=corpus.split,
+        token_document=token_document,
+        token_sentence=token_sentences(docs, stream) if corpus.has_gold else None,
+        gold=gold,
+        mentions=mentions,
     )
+
+
+def check_label_map(label_map: dict[str, str], model_types: list[str]) -> dict[str, str]:
+    unknown = [name for name in label_map if name not in model_types]
+    if unknown:
+        raise UserError(
+            f"--label-map names {', '.join(unknown)}, but the model's entity types are "
+            f"{', '.join(model_types)}"
+        )
+    return label_map
+
+
+def decode_documents(
+    text: str, docs: list[Document], stream: DocumentTokens, labels: list[str], scores: np.ndarray
+) -> list[Entity]:
+    """Entities of each document, and of each sentence where the input has sentences (CoNLL):
+    an entity never runs from one into the next."""
+    entities: list[Entity] = []
+    for i, doc in enumerate(docs):
+        first, end = int(stream.token_starts[i]), int(stream.token_starts[i + 1])
+        word_ids = stream.tokens.word_ids[first:end]
+        if doc.word_sentence is None:
+            cuts = [first, end]
+        else:
+            sentence = doc.word_sentence[word_ids - stream.word_starts[i]]
+            cuts = [first, *(first + np.flatnonzero(np.diff(sentence)) + 1).tolist(), end]
+        for a, b in itertools.pairwise(cuts):
+            found = decode_entities(
+                text, stream.tokens.offsets[a:b], stream.tokens.word_ids[a:b], labels[a:b], scores[a:b]
+            )
+            entities += [replace(e, first_token=e.first_token + a, end_token=e.end_token + a) for e in found]
+    return entities
+
+
+def compare_with_gold(
+    docs: list[Document], stream: DocumentTokens, entities: list[Entity], types: list[str]
+) -> GoldComparison:
+    """Word-level gold and predicted tags, seqeval's metrics, and per-token gold classes and
+    error kinds. A gold word that yields no token is predicted O."""
+    word_ids = stream.tokens.word_ids
+    n_words = int(stream.word_starts[-1])
+    predicted_chunks = [
+        (e.type, int(word_ids[e.first_token]), int(word_ids[e.end_token - 1]) + 1) for e in entities
+    ]
+    predicted_tags = tags_from_chunks(n_words, predicted_chunks)
+    gold_tags = [tag for d in docs for tag in d.gold_tags or []]
+    sentence_offsets = np.cumsum(
+        [0, *[int(d.word_sentence.max()) + 1 for d in docs if d.word_sentence is not None]]
+    )
+    word_sentence = np.concatenate(
+        [d.word_sentence + offset for d, offset in zip(docs, sentence_offsets.tolist(), strict=False)]
+    )
+    evaluation = evaluate(gold_tags, predicted_tags, word_sentence)
+    gold_class = np.zeros(n_words, dtype=np.uint16)
+    for t, start, end in chunks(gold_tags, word_sentence):
+        gold_class[start:end] = types.index(t) + 1
+    return GoldComparison(
+        gold_tags,
+        predicted_tags,
+        word_sentence,
+        evaluation,
+        gold_class[word_ids],
+        evaluation.word_kinds[word_ids],
+    )
+
+
+def token_sentences(docs: list[Document], stream: DocumentTokens) -> np.ndarray:
+    """Each token's sentence index within its own document."""
+    per_word = np.concatenate([d.word_sentence for d in docs if d.word_sentence is not None])
+    return per_word[stream.tokens.word_ids]
+
+
+def mention_cloud(
+    hidden: np.ndarray, entities: list[Entity], types: list[str], settings: ProjectionSettings
+) -> MentionCloud | None:
+    """Each mention's mean token vector, projected like the tokens are."""
+    from .projection import project_to_3d
+
+    if not entities:
+        return None
+    vectors = np.stack([hidden[e.first_token : e.end_token].mean(axis=0) for e in entities])
+    with warnings.catch_warnings():
+        # A handful of mentions gets PCA or fewer neighbours; the token cloud already says so.
+        warnings.simplefilter("ignore", UserWarning)
+        coordinates = project_to_3d(vectors, settings).coordinates
+    class_ids = np.asarray([types.index(e.type) + 1 for e in entities], dtype=np.uint16)
+    return MentionCloud(coordinates, [e.text for e in entities], class_ids)
 
 
 def warn_if_heavy(n_tokens: int, layer_numbers: tuple[int, ...], hidden_size: int) -> None:

@@ -1,15 +1,19 @@
 """Log to Rerun: one small function per thing shown, each with its entity path.
 
-/                 AnnotationContext: class 0 "no entity", then one class per entity type
-text              the original text, entities highlighted
-tokenized_text    every token a link to its point
-named_entities    unique entities by type, with counts
-umap_embeddings   Points3D, one per token, coloured by entity class; its 5 nearest tokens
-separation/*      Scalars: how well entity types separate, in hidden space and in 3D
+/                       AnnotationContext: class 0 "no entity", then one class per entity type
+text                    the original text, entities highlighted
+tokenized_text          every token a link to its point
+named_entities          unique entities by type, with counts
+umap_embeddings         Points3D, one per token, coloured by predicted entity type
+umap_embeddings_gold    the same points coloured by gold type (CoNLL input)
+umap_embeddings_errors  the same points coloured by error kind, with its own AnnotationContext
+entity_embeddings       Points3D, one per predicted entity mention (corpus input)
+metrics                 entity-level scores and confusion between types (CoNLL input)
+separation/*            Scalars: how well entity types separate, in hidden space and in 3D
 
-With the last layer alone everything is static. With other or several layers, the positions,
-nearest tokens and scores are logged on the sequence timeline ``layer`` (0 = embeddings), and
-the rest stays static, so the time slider moves the points from layer to layer.
+With the last layer alone the points are static; with other or several layers their positions,
+nearest tokens and scores are logged on the sequence timeline ``layer`` (0 = embeddings). A
+corpus shows one document at a time on the sequence timeline ``document``; one text is static.
 """
 
 from __future__ import annotations
@@ -17,22 +21,51 @@ from __future__ import annotations
 import colorsys
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
-import numpy as np
 import rerun as rr
-import rerun.blueprint as rrb
 
 from .entities import display_names
-from .markdown import entities_document, text_document, tokenized_document
-from .pipeline import Analysis, LayerView
+from .evaluation import (
+    CORRECT,
+    ERROR_KINDS,
+    FALSE_NEGATIVE,
+    FALSE_POSITIVE,
+    NO_ENTITY,
+    WRONG_SPAN,
+    WRONG_TYPE,
+)
+from .markdown import (
+    document_header,
+    entities_document,
+    metrics_document,
+    text_document,
+    tokenized_document,
+)
+from .pipeline import Analysis, DocumentView, LayerView
 
 APPLICATION_ID = "rerun_example_llm_embedding_ner"
 LAYER_TIMELINE = "layer"
+DOCUMENT_TIMELINE = "document"
+TOKEN_CLOUD = "umap_embeddings"
+GOLD_CLOUD = "umap_embeddings_gold"
+ERRORS_CLOUD = "umap_embeddings_errors"
+ENTITY_EMBEDDINGS = "entity_embeddings"
+METRICS = "metrics"
+MAX_SHOWN_MENTION_LABELS = 60
 SEPARATION_SERIES = {  # entity path -> (series name, colour)
     "separation/hidden_space": ("hidden space", (255, 193, 37)),
     "separation/projection_3d": ("3D projection", (0, 206, 209)),
 }
 NO_ENTITY_COLOR = (30, 30, 30)
+ERROR_COLORS = {
+    NO_ENTITY: NO_ENTITY_COLOR,
+    CORRECT: (80, 200, 120),  # green
+    FALSE_POSITIVE: (255, 193, 37),  # amber
+    FALSE_NEGATIVE: (76, 154, 255),  # blue
+    WRONG_TYPE: (255, 60, 60),  # red
+    WRONG_SPAN: (186, 104, 255),  # violet
+}
 # Distinct, readable on the viewer's dark background; the first four are dslim's LOC, PER, ORG, MISC.
 PALETTE = [
     (76, 154, 255),  # blue
@@ -61,56 +94,6 @@ def class_color(class_id: int) -> tuple[int, int, int]:
     return round(r * 255), round(g * 255), round(b * 255)
 
 
-def default_blueprint(
-    layer_timeline: bool = False, score_series: bool = False, camera: rrb.EyeControls3D | None = None
-) -> rrb.Blueprint:
-    """Documents beside the 3D cloud; with ``layer_timeline`` the time panel opens on the
-    ``layer`` timeline, and with ``score_series`` the separation scores are plotted beside."""
-    documents = rrb.Vertical(
-        rrb.TextDocumentView(origin="text", name="Text"),
-        rrb.TextDocumentView(origin="tokenized_text", name="Tokenized text"),
-        rrb.TextDocumentView(origin="named_entities", name="Named entities"),
-        row_shares=[3, 4, 2],
-    )
-    cloud = rrb.Spatial3DView(origin="umap_embeddings", name="UMAP embeddings", eye_controls=camera)
-    if not layer_timeline:
-        return rrb.Blueprint(rrb.Horizontal(documents, cloud, column_shares=[2, 3]), collapse_panels=True)
-    views: list[rrb.Container | rrb.View] = [documents, cloud]
-    if score_series:
-        views.append(
-            rrb.TimeSeriesView(
-                origin="separation",
-                name="Separation of entity types by layer",
-                axis_y=rrb.ScalarAxis(range=(0.0, 1.0)),
-                plot_legend=rrb.PlotLegend(corner="LeftBottom"),
-            )
-        )
-    return rrb.Blueprint(
-        rrb.Horizontal(*views, column_shares=[2, 3, 2][: len(views)]),
-        rrb.TimePanel(state="collapsed", timeline=LAYER_TIMELINE),
-        collapse_panels=True,
-    )
-
-
-def blueprint_for(analysis: Analysis) -> rrb.Blueprint:
-    layouts = np.concatenate([view.coordinates for view in analysis.layers])
-    return default_blueprint(not analysis.last_layer_only, len(analysis.layers) > 1, camera_for(layouts))
-
-
-def camera_for(points: np.ndarray) -> rrb.EyeControls3D | None:
-    """A camera that frames every point from a three-quarter view. The viewer's own framing
-    aims at where most points are, so a few far clusters (often the entities, which UMAP sets
-    apart from the many "no entity" tokens) could start off-screen."""
-    if points.shape[0] == 0 or not np.isfinite(points).all():
-        return None
-    low, high = points.min(axis=0), points.max(axis=0)
-    centre, radius = (low + high) / 2, max(float(np.linalg.norm(high - low)) / 2, 1e-3)
-    direction = np.array([1.0, -1.0, 0.7]) / np.linalg.norm([1.0, -1.0, 0.7])
-    return rrb.EyeControls3D(
-        position=centre + 2.2 * radius * direction, look_target=centre, eye_up=(0.0, 0.0, 1.0)
-    )
-
-
 def log_annotation_context(entity_types: Sequence[str], recording: rr.RecordingStream | None = None) -> None:
     infos = [rr.AnnotationInfo(id=0, label="no entity", color=NO_ENTITY_COLOR)]
     infos += [
@@ -120,70 +103,113 @@ def log_annotation_context(entity_types: Sequence[str], recording: rr.RecordingS
     rr.log("/", rr.AnnotationContext(infos), static=True, recording=recording)
 
 
-def log_text(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
-    document = text_document(analysis.text, analysis.entities)
-    rr.log(
-        "text", rr.TextDocument(document, media_type=rr.MediaType.MARKDOWN), static=True, recording=recording
-    )
+def log_error_context(recording: rr.RecordingStream | None = None) -> None:
+    """The error cloud's own classes, on its own path, so its colours mean error kinds."""
+    infos = [rr.AnnotationInfo(id=k, label=label, color=ERROR_COLORS[k]) for k, label in ERROR_KINDS.items()]
+    rr.log(ERRORS_CLOUD, rr.AnnotationContext(infos), static=True, recording=recording)
 
 
-def log_tokenized_text(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
-    document = tokenized_document(analysis.text, analysis.tokens, analysis.offsets, analysis.word_ids)
-    rr.log(
-        "tokenized_text",
-        rr.TextDocument(document, media_type=rr.MediaType.MARKDOWN),
-        static=True,
-        recording=recording,
-    )
+def log_documents(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
+    """One text: its three documents, static. A corpus: each document's three on the
+    ``document`` timeline, so the slider pages through them."""
+    if not analysis.is_corpus:
+        log_text(analysis, analysis.documents[0], static=True, recording=recording)
+        return
+    for index, document in enumerate(analysis.documents):
+        rr.set_time(DOCUMENT_TIMELINE, sequence=index, recording=recording)
+        if not analysis.last_layer_only:  # also visible while the slider is on the layer timeline
+            rr.set_time(LAYER_TIMELINE, sequence=analysis.layers[0].layer, recording=recording)
+        log_text(analysis, document, static=False, recording=recording)
+    rr.reset_time(recording=recording)
 
 
-def log_named_entities(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
-    document = entities_document(analysis.entities, analysis.entity_types)
-    rr.log(
-        "named_entities",
-        rr.TextDocument(document, media_type=rr.MediaType.MARKDOWN),
-        static=True,
-        recording=recording,
-    )
+def log_text(
+    analysis: Analysis, document: DocumentView, static: bool, recording: rr.RecordingStream | None = None
+) -> None:
+    """The document's text (entities highlighted), its tokens (each a link to its point) and
+    its unique entities."""
+    first, end = document.first_token, document.end_token
+    entities = [
+        replace(e, start=e.start - document.start, end=e.end - document.start)
+        for e in analysis.entities
+        if first <= e.first_token < end
+    ]
+    text = analysis.text[document.start : document.end]
+    header = ""
+    if analysis.is_corpus:
+        index = analysis.documents.index(document)
+        header = document_header(index, len(analysis.documents), document.metadata)
+    offsets = analysis.offsets[first:end] - document.start
+    markdown = {
+        "text": header + text_document(text, entities),
+        "tokenized_text": tokenized_document(
+            text, analysis.tokens[first:end], offsets, analysis.word_ids[first:end], first_point=first
+        ),
+        "named_entities": entities_document(entities, analysis.entity_types),
+    }
+    for path, body in markdown.items():
+        rr.log(
+            path, rr.TextDocument(body, media_type=rr.MediaType.MARKDOWN), static=static, recording=recording
+        )
 
 
 def log_embeddings(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
-    """What does not change from layer to layer (classes, labels, the model's output), static."""
+    """What does not change from layer to layer (classes, labels, the model's output), static;
+    with gold labels, the same for the gold-coloured and error-coloured clouds."""
     entity_text = [analysis.entities[i].text if i >= 0 else "" for i in analysis.token_entity.tolist()]
-    rr.log(
-        "umap_embeddings",
-        rr.Points3D.from_fields(
-            class_ids=analysis.class_ids,
-            labels=analysis.tokens,
-            show_labels=False,
-            # In screen points, so a cloud of any scale stays readable.
-            radii=rr.Radius.ui_points(4.0),
-        ),
-        rr.AnyValues(
-            **{
-                "Token": analysis.tokens,
-                "Named Entity": entity_text,
-                "Label": analysis.labels,
-                "Score": analysis.scores.astype("float32"),
-            }
-        ),
-        static=True,
-        recording=recording,
-    )
+    values: dict[str, object] = {
+        "Token": analysis.tokens,
+        "Named Entity": entity_text,
+        "Label": analysis.labels,
+        "Score": analysis.scores.astype("float32"),
+    }
+    if analysis.is_corpus and analysis.token_document is not None:
+        values["Document"] = analysis.token_document
+    if analysis.token_sentence is not None:
+        values["Sentence"] = analysis.token_sentence
+    clouds = {TOKEN_CLOUD: analysis.class_ids}
+    if analysis.gold is not None:
+        values["Gold tag"] = [analysis.gold.gold_tags[w] for w in analysis.word_ids.tolist()]
+        values["Error"] = [ERROR_KINDS[k] for k in analysis.gold.error_kinds.tolist()]
+        clouds[GOLD_CLOUD] = analysis.gold.gold_class_ids
+        clouds[ERRORS_CLOUD] = analysis.gold.error_kinds
+    for path, class_ids in clouds.items():
+        rr.log(
+            path,
+            rr.Points3D.from_fields(
+                class_ids=class_ids,
+                labels=analysis.tokens,
+                show_labels=False,
+                # In screen points, so a cloud of any scale stays readable.
+                radii=rr.Radius.ui_points(4.0),
+            ),
+            rr.AnyValues(**values),
+            static=True,
+            recording=recording,
+        )
+
+
+def cloud_paths(analysis: Analysis) -> list[str]:
+    return [TOKEN_CLOUD] if analysis.gold is None else [TOKEN_CLOUD, GOLD_CLOUD, ERRORS_CLOUD]
 
 
 def log_layer(
-    view: LayerView, tokens: Sequence[str], static: bool, recording: rr.RecordingStream | None = None
+    view: LayerView,
+    tokens: Sequence[str],
+    static: bool,
+    paths: Sequence[str] = (TOKEN_CLOUD,),
+    recording: rr.RecordingStream | None = None,
 ) -> None:
     """One layer's positions and each token's nearest tokens in that layer's hidden space."""
     nearest = [", ".join(tokens[j] for j in row) for row in view.nearest.tolist()]
-    rr.log(
-        "umap_embeddings",
-        rr.Points3D.from_fields(positions=view.coordinates),
-        rr.AnyValues(**{"Nearest tokens": nearest}),
-        static=static,
-        recording=recording,
-    )
+    for path in paths:
+        rr.log(
+            path,
+            rr.Points3D.from_fields(positions=view.coordinates),
+            rr.AnyValues(**{"Nearest tokens": nearest}),
+            static=static,
+            recording=recording,
+        )
 
 
 def log_separation_series(recording: rr.RecordingStream | None = None) -> None:
@@ -198,19 +224,56 @@ def log_separation(view: LayerView, recording: rr.RecordingStream | None = None)
             rr.log(path, rr.Scalars(score), recording=recording)
 
 
-def log_to_rerun(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
-    """Log everything an ``Analysis`` holds to ``recording`` (default: the global one)."""
-    log_annotation_context(analysis.entity_types, recording)
-    log_text(analysis, recording)
-    log_tokenized_text(analysis, recording)
-    log_named_entities(analysis, recording)
-    log_embeddings(analysis, recording)
+def log_layers(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
+    paths = cloud_paths(analysis)
     if analysis.last_layer_only:
-        log_layer(analysis.layers[0], analysis.tokens, static=True, recording=recording)
+        log_layer(analysis.layers[0], analysis.tokens, static=True, paths=paths, recording=recording)
         return
     log_separation_series(recording)
     for view in analysis.layers:
         rr.set_time(LAYER_TIMELINE, sequence=view.layer, recording=recording)
-        log_layer(view, analysis.tokens, static=False, recording=recording)
+        if analysis.is_corpus:  # visible on the document timeline too: there the deepest layer shows
+            rr.set_time(DOCUMENT_TIMELINE, sequence=0, recording=recording)
+        log_layer(view, analysis.tokens, static=False, paths=paths, recording=recording)
         log_separation(view, recording)
     rr.reset_time(recording=recording)
+
+
+def log_metrics(analysis: Analysis, source: str, recording: rr.RecordingStream | None = None) -> None:
+    assert analysis.gold is not None
+    body = metrics_document(analysis.gold.evaluation, analysis.entity_types, source)
+    rr.log(METRICS, rr.TextDocument(body, media_type=rr.MediaType.MARKDOWN), static=True, recording=recording)
+
+
+def log_entity_embeddings(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
+    mentions = analysis.mentions
+    assert mentions is not None
+    rr.log(
+        ENTITY_EMBEDDINGS,
+        rr.Points3D(
+            mentions.coordinates,
+            class_ids=mentions.class_ids,
+            labels=mentions.labels,
+            # Labels help among a few dozen mentions and only clutter among thousands.
+            show_labels=len(mentions.labels) <= MAX_SHOWN_MENTION_LABELS,
+            radii=rr.Radius.ui_points(5.0),
+        ),
+        static=True,
+        recording=recording,
+    )
+
+
+def log_to_rerun(
+    analysis: Analysis, recording: rr.RecordingStream | None = None, source: str = "the gold labels"
+) -> None:
+    """Log everything an ``Analysis`` holds to ``recording`` (default: the global one).
+    ``source`` names the gold data in the metrics' title."""
+    log_annotation_context(analysis.entity_types, recording)
+    log_documents(analysis, recording)
+    log_embeddings(analysis, recording)
+    if analysis.gold is not None:
+        log_error_context(recording)
+        log_metrics(analysis, source, recording)
+    if analysis.mentions is not None:
+        log_entity_embeddings(analysis, recording)
+    log_layers(analysis, recording)

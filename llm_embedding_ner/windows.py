@@ -33,21 +33,27 @@ class TokenizedText:
 
 @dataclass(frozen=True)
 class Windows:
-    """Model-ready input: one row per window, all rows the same length."""
+    """Model-ready input: one row per window. Windows of one text all have the same length;
+    windows of several documents are padded on the right (see ``lengths``)."""
 
     input_ids: np.ndarray  # (n_windows, length) int64, special tokens included
     starts: np.ndarray  # (n_windows,) index of each window's first text token
     prefix_length: int  # special tokens before the text tokens in each row
     owner: np.ndarray  # (n_tokens,) the window each text token is read from
+    lengths: np.ndarray  # (n_windows,) tokens in each row before any padding
 
 
-def tokenize(tokenizer: Any, text: str) -> TokenizedText:
-    """Wordpieces of ``text`` with offsets and word ids (needs a fast tokenizer)."""
+def _require_fast(tokenizer: Any) -> None:
     if not getattr(tokenizer, "is_fast", False):
         raise UserError(
             "this model's tokenizer is not a fast (Rust) tokenizer, so it cannot map tokens "
             "back to characters; use a model that ships a tokenizer.json"
         )
+
+
+def tokenize(tokenizer: Any, text: str) -> TokenizedText:
+    """Wordpieces of ``text`` with offsets and word ids (needs a fast tokenizer)."""
+    _require_fast(tokenizer)
     encoding = tokenizer(
         text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
     )
@@ -56,6 +62,33 @@ def tokenize(tokenizer: Any, text: str) -> TokenizedText:
     word_ids = np.asarray([-1 if w is None else w for w in encoding.word_ids()], dtype=np.int64)
     if ids.size == 0:
         raise UserError("the text has no tokens for this model (only whitespace or characters it drops)")
+    return TokenizedText(ids, tokenizer.convert_ids_to_tokens(ids.tolist()), offsets, word_ids)
+
+
+def tokenize_words(tokenizer: Any, text: str, words: list[tuple[int, int]]) -> TokenizedText:
+    """Wordpieces of pre-split ``words`` (character spans into ``text``): the tokenizer does not
+    split them further, so word ids are the words' own indices. A word that yields no token (only
+    characters the tokenizer drops) has no token and so no point."""
+    _require_fast(tokenizer)
+    if not words:
+        raise UserError("the document has no words")
+    encoding = tokenizer(
+        [text[start:end] for start, end in words],
+        is_split_into_words=True,
+        add_special_tokens=False,
+        return_offsets_mapping=True,
+        truncation=False,
+        verbose=False,
+    )
+    ids = np.asarray(encoding["input_ids"], dtype=np.int64)
+    word_ids = np.asarray(encoding.word_ids(), dtype=np.int64)
+    # Offsets come relative to each word; shift them to the text.
+    starts = np.asarray([start for start, _ in words], dtype=np.int64)
+    offsets = (
+        np.asarray(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2) + starts[word_ids][:, None]
+    )
+    if ids.size == 0:
+        raise UserError("the document has no tokens for this model (only characters it drops)")
     return TokenizedText(ids, tokenizer.convert_ids_to_tokens(ids.tolist()), offsets, word_ids)
 
 
@@ -125,4 +158,77 @@ def make_windows(
     rows[:, len(prefix) + length :] = suffix
     for row, start in zip(rows, starts.tolist(), strict=True):
         row[len(prefix) : len(prefix) + length] = tokens.ids[start : start + length]
-    return Windows(rows, starts, len(prefix), assign_tokens(n, starts, size))
+    lengths = np.full(starts.size, rows.shape[1], dtype=np.int64)
+    return Windows(rows, starts, len(prefix), assign_tokens(n, starts, size), lengths)
+
+
+def stack_windows(parts: list[Windows], token_counts: list[int], pad_id: int = 0) -> Windows:
+    """The windows of several documents as one batchable set, token indices running on from
+    one document to the next. Rows are padded to the longest and ordered longest first, so a
+    batch of neighbouring rows wastes little on padding."""
+    width = max(part.input_ids.shape[1] for part in parts)
+    token_start = np.cumsum([0, *token_counts[:-1]])
+    window_start = np.cumsum([0, *[part.input_ids.shape[0] for part in parts[:-1]]])
+    rows = np.full((sum(p.input_ids.shape[0] for p in parts), width), pad_id, dtype=np.int64)
+    for part, first in zip(parts, window_start.tolist(), strict=True):
+        rows[first : first + part.input_ids.shape[0], : part.input_ids.shape[1]] = part.input_ids
+    lengths = np.concatenate([part.lengths for part in parts])
+    starts = np.concatenate([part.starts + t for part, t in zip(parts, token_start.tolist(), strict=True)])
+    owner = np.concatenate([part.owner + w for part, w in zip(parts, window_start.tolist(), strict=True)])
+    order = np.argsort(-lengths, kind="stable")
+    new_index = np.empty_like(order)
+    new_index[order] = np.arange(order.size)
+    return Windows(rows[order], starts[order], parts[0].prefix_length, new_index[owner], lengths[order])
+
+
+@dataclass(frozen=True)
+class DocumentTokens:
+    """Several documents' tokens as one stream: indices, offsets and word ids run on from one
+    document to the next (offsets into the documents joined by ``separator``)."""
+
+    tokens: TokenizedText
+    windows: Windows
+    token_starts: np.ndarray  # (n_documents + 1,) first token of each document, then the total
+    char_starts: np.ndarray  # (n_documents + 1,) first character of each document in the joined text
+    word_starts: np.ndarray  # (n_documents + 1,) first word id of each document
+
+
+def tokenize_documents(
+    tokenizer: Any,
+    texts: list[str],
+    words: list[list[tuple[int, int]] | None],
+    max_length: int,
+    separator: str = "\n\n",
+) -> DocumentTokens:
+    """Tokenize each document on its own (pre-split ``words`` where given) and cut it into its
+    own windows, so no window mixes two documents; then join them into one stream."""
+    prefix, suffix = special_frame(tokenizer)
+    parts: list[TokenizedText] = []
+    for index, (text, doc_words) in enumerate(zip(texts, words, strict=True)):
+        try:
+            parts.append(
+                tokenize(tokenizer, text) if doc_words is None else tokenize_words(tokenizer, text, doc_words)
+            )
+        except UserError as e:
+            if len(texts) == 1:
+                raise
+            raise UserError(f"document {index}: {e}") from None
+    token_counts = [part.ids.size for part in parts]
+    char_lengths = [len(text) + len(separator) for text in texts]
+    word_counts = [
+        len(w) if w is not None else int(p.word_ids.max()) + 1 for p, w in zip(parts, words, strict=True)
+    ]
+    token_starts = np.cumsum([0, *token_counts])
+    char_starts = np.cumsum([0, *char_lengths])
+    word_starts = np.cumsum([0, *word_counts])
+    joined = TokenizedText(
+        ids=np.concatenate([p.ids for p in parts]),
+        tokens=[token for p in parts for token in p.tokens],
+        offsets=np.concatenate([p.offsets + c for p, c in zip(parts, char_starts.tolist(), strict=False)]),
+        word_ids=np.concatenate([p.word_ids + w for p, w in zip(parts, word_starts.tolist(), strict=False)]),
+    )
+    windows = [make_windows(p, prefix, suffix, max_length) for p in parts]
+    stacked = (
+        windows[0] if len(windows) == 1 else stack_windows(windows, token_counts, tokenizer.pad_token_id or 0)
+    )
+    return DocumentTokens(joined, stacked, token_starts, char_starts, word_starts)

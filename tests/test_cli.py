@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -153,6 +154,12 @@ def bad_file(tmp_path: Path) -> Path:
     return path
 
 
+def bad_conll(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.conll"
+    path.write_text("Ada B-PER\nLovelace I-PER\nMerkel PER\n", encoding="utf-8")
+    return path
+
+
 def no_head_model(tmp_path: Path, tokenizer_dir: Path) -> Path:
     from transformers import AutoTokenizer, BertConfig, BertModel
 
@@ -185,6 +192,11 @@ ERROR_CASES = {
         lambda tmp, model: ["--model", model, "--layers", "0,5"],
         "layers 0 (embeddings) to 2",
     ),
+    "malformed CoNLL": (
+        lambda tmp, model: ["--model", model, "--file", str(bad_conll(tmp))],
+        "bad.conll:3: tag 'PER'",
+    ),
+    "bad label map": (lambda tmp, model: ["--model", model, "--label-map", "PER"], "not MODEL=GOLD"),
 }
 
 
@@ -324,3 +336,101 @@ def test_the_default_last_layer_stays_static_with_its_nearest_tokens(
     nearest = read_rrd(out)["/umap_embeddings"]["Nearest tokens"]
     assert nearest == [", ".join(expected.tokens[j] for j in row) for row in expected.layers[0].nearest]
     assert expected.layers[0].nearest.shape == (len(expected.tokens), 5)
+
+
+def metrics_rows(markdown: str) -> dict[str, list[float]]:
+    """The metrics table's rows: name -> [precision, recall, F1, support]."""
+    rows = {}
+    for line in markdown.split("## Confusion")[0].splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 5 and cells[1][:1].isdigit():
+            rows[cells[0].split(" ")[0].strip("*") if "avg" not in cells[0] else cells[0].strip("*")] = [
+                float(c.replace(",", "")) for c in cells[1:]
+            ]
+    return rows
+
+
+def test_conll_file_end_to_end(dslim_model_dir: Path, tmp_path: Path) -> None:
+    from seqeval.metrics import classification_report
+
+    from .test_pipeline import by_sentence, conll_text
+
+    source = tmp_path / "gold.conll"
+    source.write_text(conll_text(seed=7, iob1=True), encoding="utf-8")
+    out = tmp_path / "corpus.rrd"
+    result = run_cli("--model", str(dslim_model_dir), "--file", str(source), "--headless", "--save", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "read " in result.stderr and "as CoNLL" in result.stderr and "entity-level scores" in result.stderr
+
+    from llm_embedding_ner.corpus import read_corpus
+    from llm_embedding_ner.model_loading import load_model
+
+    expected = analyze(read_corpus(None, str(source), ""), load_model(str(dslim_model_dir), "cpu"))
+    static = read_rrd(out)
+    n = len(expected.tokens)
+    # Three colourings of one cloud: same positions, their own classes.
+    predicted, gold, errors = (
+        static[p] for p in ("/umap_embeddings", "/umap_embeddings_gold", "/umap_embeddings_errors")
+    )
+    assert predicted["Points3D:positions"] == gold["Points3D:positions"] == errors["Points3D:positions"]
+    assert len(predicted["Points3D:positions"]) == n
+    assert predicted["Points3D:class_ids"] == expected.class_ids.tolist()
+    assert gold["Points3D:class_ids"] == expected.gold.gold_class_ids.tolist()
+    assert errors["Points3D:class_ids"] == expected.gold.error_kinds.tolist()
+    assert predicted["Document"] == expected.token_document.tolist()
+    assert predicted["Sentence"] == expected.token_sentence.tolist()
+    error_labels = [c["class_description"]["info"]["label"] for c in errors["AnnotationContext:context"][0]]
+    assert error_labels[:4] == [
+        "no entity (gold and predicted)",
+        "correct entity",
+        "false positive (no gold entity)",
+        "false negative (missed)",
+    ]
+
+    # The metrics document shows seqeval's numbers.
+    report = classification_report(
+        by_sentence(expected.gold.gold_tags, expected.gold.word_sentence),
+        by_sentence(expected.gold.predicted_tags, expected.gold.word_sentence),
+        output_dict=True,
+        zero_division=0,
+    )
+    rows = metrics_rows(static["/metrics"]["TextDocument:text"][0])
+    assert set(rows) == set(report)
+    for name, values in rows.items():
+        want = report[name]
+        assert values == pytest.approx(
+            [want["precision"], want["recall"], want["f1-score"], want["support"]], abs=5e-5
+        )
+
+    # One document at a time on the `document` timeline; its links point into the shared cloud.
+    documents = read_timeline(out, "document")
+    assert sorted(documents["/text"]) == sorted(documents["/tokenized_text"]) == [0, 1, 2]
+    for index, doc in enumerate(expected.documents):
+        tokenized = documents["/tokenized_text"][index]["TextDocument:text"][0]
+        links = [int(i) for i in re.findall(r"\]\(recording://umap_embeddings\[#(\d+)\]\)", tokenized)]
+        assert links == list(range(doc.first_token, doc.end_token))
+        assert f"Document {index} of 3" in documents["/text"][index]["TextDocument:text"][0]
+
+    mentions = static["/entity_embeddings"]
+    assert mentions["Points3D:labels"] == [e.text for e in expected.entities]
+    assert len(mentions["Points3D:positions"]) == len(expected.entities)
+
+
+def test_jsonl_documents_keep_their_metadata(dslim_model_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "docs.jsonl"
+    source.write_text(
+        '{"id": "a1", "text": "Ada Lovelace met Charles Babbage in London."}\n'
+        '{"id": "b2", "text": "Angela Merkel met Emmanuel Macron in Paris."}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "docs.rrd"
+    result = run_cli("--model", str(dslim_model_dir), "--file", str(source), "--headless", "--save", str(out))
+    assert result.returncode == 0, result.stderr
+    documents = read_timeline(out, "document")["/text"]
+    assert (
+        "id: b2" in documents[1]["TextDocument:text"][0] and "Merkel" in documents[1]["TextDocument:text"][0]
+    )
+    static = read_rrd(out)
+    assert "/umap_embeddings_gold" not in static and "/metrics" not in static  # no gold labels
+    assert sorted(set(static["/umap_embeddings"]["Document"])) == [0, 1]
+    assert "/entity_embeddings" in static

@@ -179,3 +179,99 @@ def test_many_layers_of_a_long_text_warn_before_the_work(
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the last layer alone never warns
         analyze(DEFAULT_TEXT, dslim_model)
+
+
+def conll_text(seed: int, iob1: bool, n_documents: int = 3) -> str:
+    """CoNLL documents from the test corpus's words, with random gold entities."""
+    rng = random.Random(seed)
+    lines: list[str] = []
+    for _ in range(n_documents):
+        lines += ["-DOCSTART- -X- -X- O", ""]
+        for sentence in rng.sample(CORPUS, 3):
+            words = sentence.split()
+            i = 0
+            previous_type = None
+            while i < len(words):
+                if rng.random() < 0.3:
+                    entity_type = rng.choice(["PER", "LOC", "ORG", "MISC"])
+                    length = rng.randint(1, 3)
+                    for j, word in enumerate(words[i : i + length]):
+                        starts = j == 0 and (not iob1 or previous_type == entity_type)
+                        lines.append(f"{word} NN {'B' if starts else 'I'}-{entity_type}")
+                    i += length
+                    previous_type = entity_type
+                else:
+                    lines.append(f"{words[i]} NN O")
+                    i += 1
+                    previous_type = None
+            lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def by_sentence(tags: list[str], word_sentence: np.ndarray) -> list[list[str]]:
+    breaks = np.flatnonzero(np.diff(word_sentence)) + 1
+    return [list(s) for s in np.split(np.asarray(tags, dtype=object), breaks)]
+
+
+def read_conll(tmp_path, seed: int, iob1: bool):  # -> Corpus
+    from llm_embedding_ner.corpus import read_corpus
+
+    path = tmp_path / f"gold-{seed}.conll"
+    path.write_text(conll_text(seed, iob1), encoding="utf-8")
+    return read_corpus(None, str(path), "")
+
+
+@pytest.mark.parametrize(("seed", "iob1"), [(1, False), (2, True), (3, False)])
+def test_corpus_metrics_equal_seqeval(dslim_model, tmp_path, seed: int, iob1: bool) -> None:
+    from .test_evaluation import assert_equals_seqeval
+
+    corpus = read_conll(tmp_path, seed, iob1)
+    a = analyze(corpus, dslim_model)
+    gold = a.gold
+    n_words = sum(len(d.words) for d in corpus.documents)
+    assert len(gold.gold_tags) == len(gold.predicted_tags) == n_words  # one prediction per gold word
+    gold_sentences = by_sentence(gold.gold_tags, gold.word_sentence)
+    assert_equals_seqeval(gold_sentences, by_sentence(gold.predicted_tags, gold.word_sentence))
+    assert len(gold_sentences) == 9  # 3 documents x 3 sentences
+    # The predicted tags spell out exactly the entities shown, none across a sentence.
+    for e in a.entities:
+        words = a.word_ids[e.first_token : e.end_token]
+        assert gold.predicted_tags[words[0]] == f"B-{e.type}"
+        assert len(set(gold.word_sentence[words].tolist())) == 1
+
+
+def test_documents_are_counted_and_every_token_knows_its_document_and_sentence(dslim_model, tmp_path) -> None:
+    corpus = read_conll(tmp_path, 4, iob1=True)
+    a = analyze(corpus, dslim_model)
+    assert len(a.documents) == 3 and a.is_corpus
+    for index, doc in enumerate(a.documents):
+        assert a.text[doc.start : doc.end] == corpus.documents[index].text
+        assert set(a.token_document[doc.first_token : doc.end_token].tolist()) == {index}
+        assert sorted(set(a.token_sentence[doc.first_token : doc.end_token].tolist())) == [0, 1, 2]
+    # Token offsets point into the joined text at the token's own characters.
+    for token, (start, end) in zip(a.tokens, a.offsets.tolist(), strict=True):
+        assert a.text[start:end].startswith(token.removeprefix("##")[:1])
+    assert a.mentions is not None and len(a.mentions.labels) == len(a.entities)
+
+
+def test_documents_are_read_as_if_each_were_alone(dslim_model) -> None:
+    """Documents share batches (padded and masked), never context."""
+    from llm_embedding_ner.corpus import Corpus, Document
+
+    texts = [CORPUS[1], DEFAULT_TEXT, CORPUS[3]]
+    together = analyze(Corpus([Document(t) for t in texts], "text", True), dslim_model)
+    for doc, text in zip(together.documents, texts, strict=True):
+        alone = analyze(text, dslim_model)
+        np.testing.assert_allclose(together.hidden[doc.first_token : doc.end_token], alone.hidden, atol=1e-4)
+        assert together.labels[doc.first_token : doc.end_token] == alone.labels
+
+
+def test_label_map_renames_model_types_to_the_gold_ones(ontonotes_model, tmp_path) -> None:
+    from llm_embedding_ner.errors import UserError
+
+    corpus = read_conll(tmp_path, 5, iob1=False)
+    a = analyze(corpus, ontonotes_model, label_map={"PERSON": "PER", "GPE": "LOC"})
+    assert a.entity_types == ["PER", "LOC", "DATE", "ORG", "MISC"]  # the gold-only MISC comes last
+    assert {e.type for e in a.entities} <= {"PER", "LOC", "DATE", "ORG"}
+    with pytest.raises(UserError, match="--label-map names PER, but the model's entity types are PERSON"):
+        analyze(corpus, ontonotes_model, label_map={"PER": "PERSON"})

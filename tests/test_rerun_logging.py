@@ -8,14 +8,9 @@ import numpy as np
 import rerun as rr
 import rerun.blueprint as rrb
 
+from llm_embedding_ner.blueprint import blueprint_for, default_blueprint
 from llm_embedding_ner.pipeline import analyze
-from llm_embedding_ner.rerun_logging import (
-    PALETTE,
-    blueprint_for,
-    class_color,
-    default_blueprint,
-    log_to_rerun,
-)
+from llm_embedding_ner.rerun_logging import PALETTE, class_color, log_to_rerun
 
 from .test_cli import read_rrd, read_timeline
 
@@ -75,7 +70,7 @@ def test_several_layers_plot_their_scores_beside_the_cloud(dslim_model) -> None:
 
 
 def test_the_camera_frames_every_point_of_every_layer() -> None:
-    from llm_embedding_ner.rerun_logging import camera_for
+    from llm_embedding_ner.blueprint import camera_for
 
     points = np.array([[0.0, 0.0, 0.0], [10.0, 2.0, 1.0], [-5.0, 30.0, 4.0]])
     camera = camera_for(points)

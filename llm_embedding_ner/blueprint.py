@@ -1,0 +1,94 @@
+"""The viewer's default layout, chosen from what the analysis holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import rerun.blueprint as rrb
+
+from .pipeline import Analysis
+from .rerun_logging import (
+    DOCUMENT_TIMELINE,
+    ENTITY_EMBEDDINGS,
+    ERRORS_CLOUD,
+    GOLD_CLOUD,
+    LAYER_TIMELINE,
+    METRICS,
+    TOKEN_CLOUD,
+)
+
+
+def default_blueprint(
+    layer_timeline: bool = False,
+    score_series: bool = False,
+    camera: rrb.EyeControls3D | None = None,
+    corpus: bool = False,
+    gold: bool = False,
+) -> rrb.Blueprint:
+    """Documents beside the 3D cloud. ``layer_timeline``: the time panel opens on ``layer``;
+    ``score_series``: separation scores plotted beside; ``corpus``: documents on the
+    ``document`` timeline and the entity-mention cloud; ``gold``: the cloud coloured three
+    ways (one tab each) and the metrics."""
+    documents = rrb.Vertical(
+        rrb.TextDocumentView(origin="text", name="Text"),
+        rrb.TextDocumentView(origin="tokenized_text", name="Tokenized text"),
+        rrb.TextDocumentView(origin="named_entities", name="Named entities"),
+        row_shares=[3, 4, 2],
+    )
+    cloud = rrb.Spatial3DView(origin=TOKEN_CLOUD, name="UMAP embeddings", eye_controls=camera)
+    if not (layer_timeline or corpus):
+        return rrb.Blueprint(rrb.Horizontal(documents, cloud, column_shares=[2, 3]), collapse_panels=True)
+
+    clouds: list[rrb.View] = [cloud]
+    if gold:
+        cloud.name = "Predicted types"  # type: ignore[assignment]
+        clouds += [
+            rrb.Spatial3DView(origin=GOLD_CLOUD, name="Gold types", eye_controls=camera),
+            rrb.Spatial3DView(origin=ERRORS_CLOUD, name="Errors", eye_controls=camera),
+        ]
+    if corpus:
+        clouds.append(rrb.Spatial3DView(origin=ENTITY_EMBEDDINGS, name="Entity mentions"))
+    side: list[rrb.View] = []
+    if gold:
+        side.append(rrb.TextDocumentView(origin=METRICS, name="Metrics"))
+    if score_series:
+        side.append(
+            rrb.TimeSeriesView(
+                origin="separation",
+                name="Separation of entity types by layer",
+                axis_y=rrb.ScalarAxis(range=(0.0, 1.0)),
+                plot_legend=rrb.PlotLegend(corner="LeftBottom"),
+            )
+        )
+    columns: list[rrb.Container | rrb.View] = [documents, rrb.Tabs(*clouds) if len(clouds) > 1 else cloud]
+    if side:
+        columns.append(rrb.Vertical(*side) if len(side) > 1 else side[0])
+    return rrb.Blueprint(
+        rrb.Horizontal(*columns, column_shares=[2, 3, 2][: len(columns)]),
+        rrb.TimePanel(state="collapsed", timeline=DOCUMENT_TIMELINE if corpus else LAYER_TIMELINE),
+        collapse_panels=True,
+    )
+
+
+def blueprint_for(analysis: Analysis) -> rrb.Blueprint:
+    layouts = np.concatenate([view.coordinates for view in analysis.layers])
+    return default_blueprint(
+        layer_timeline=not analysis.last_layer_only,
+        score_series=len(analysis.layers) > 1,
+        camera=camera_for(layouts),
+        corpus=analysis.is_corpus,
+        gold=analysis.gold is not None,
+    )
+
+
+def camera_for(points: np.ndarray) -> rrb.EyeControls3D | None:
+    """A camera that frames every point from a three-quarter view. The viewer's own framing
+    aims at where most points are, so a few far clusters (often the entities, which UMAP sets
+    apart from the many "no entity" tokens) could start off-screen."""
+    if points.shape[0] == 0 or not np.isfinite(points).all():
+        return None
+    low, high = points.min(axis=0), points.max(axis=0)
+    centre, radius = (low + high) / 2, max(float(np.linalg.norm(high - low)) / 2, 1e-3)
+    direction = np.array([1.0, -1.0, 0.7]) / np.linalg.norm([1.0, -1.0, 0.7])
+    return rrb.EyeControls3D(
+        position=centre + 2.2 * radius * direction, look_target=centre, eye_up=(0.0, 0.0, 1.0)
+    )
