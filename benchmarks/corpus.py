@@ -42,7 +42,7 @@ def synthetic_conll(n_sentences: int, tokenizer, sentences_per_document: int = 1
         if index % sentences_per_document == 0:
             lines += ["-DOCSTART- -X- -X- O", ""]
         # Punctuation split off as in CoNLL; sentences cut to CoNLL-2003's ~14 words on average.
-        words = [*re.findall(r"\w[\w'-]*|[^\w\s]", sentence.removesuffix("."))[:rng.randint(6, 22)], "."]
+        words = [*re.findall(r"\w[\w'-]*|[^\w\s]", sentence.removesuffix("."))[: rng.randint(6, 22)], "."]
         i = 0
         while i < len(words):
             if rng.random() < 0.1:

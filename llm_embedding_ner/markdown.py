@@ -99,7 +99,9 @@ def _render_lines(text: str, render: Callable[[int, int], str]) -> str:
     spans.append((start, len(text)))
 
     def blank(span: tuple[int, int]) -> bool:
-        return not text[span[0] : span[1]].strip(" \t")
+        # As the renderer trims a paragraph's end: any Unicode whitespace (form feeds, ideographic
+        # spaces, ...), so no hard break is left dangling before a line of only that.
+        return not text[span[0] : span[1]].replace("\ufeff", "").strip()
 
     out: list[str] = []
     for i, (line_start, line_end) in enumerate(spans):

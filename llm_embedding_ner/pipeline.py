@@ -180,7 +180,7 @@ def analyze(
         entities = decode_documents(joined_text, docs, stream, labels, scores)
         entities = [replace(e, type=rename.get(e.type, e.type)) for e in entities]
         gold_types = [t for d in docs if d.gold_tags for t in entity_types(d.gold_tags)]
-        types = [rename.get(t, t) for t in model_types]
+        types = list(dict.fromkeys(rename.get(t, t) for t in model_types))  # two may map to one
         types += [t for t in dict.fromkeys(gold_types) if t not in types]
         token_entity = token_entity_index(len(tokens.tokens), entities)
         entity_class = np.asarray([types.index(e.type) + 1 for e in entities] + [0], dtype=np.uint16)

@@ -18,6 +18,7 @@ corpus shows one document at a time on the sequence timeline ``document``; one t
 
 from __future__ import annotations
 
+import bisect
 import colorsys
 import math
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from dataclasses import replace
 
 import rerun as rr
 
-from .entities import display_names
+from .entities import Entity, display_names
 from .evaluation import (
     CORRECT,
     ERROR_KINDS,
@@ -42,7 +43,7 @@ from .markdown import (
     text_document,
     tokenized_document,
 )
-from .pipeline import Analysis, DocumentView, LayerView
+from .pipeline import Analysis, LayerView
 
 APPLICATION_ID = "rerun_example_llm_embedding_ner"
 LAYER_TIMELINE = "layer"
@@ -113,39 +114,41 @@ def log_documents(analysis: Analysis, recording: rr.RecordingStream | None = Non
     """One text: its three documents, static. A corpus: each document's three on the
     ``document`` timeline, so the slider pages through them."""
     if not analysis.is_corpus:
-        log_text(analysis, analysis.documents[0], static=True, recording=recording)
+        log_text(analysis, 0, analysis.entities, static=True, recording=recording)
         return
+    # Entities are in text order: each document's are found by binary search.
+    entity_starts = [e.first_token for e in analysis.entities]
     for index, document in enumerate(analysis.documents):
+        first = bisect.bisect_left(entity_starts, document.first_token)
+        end = bisect.bisect_left(entity_starts, document.end_token)
         rr.set_time(DOCUMENT_TIMELINE, sequence=index, recording=recording)
         if not analysis.last_layer_only:  # also visible while the slider is on the layer timeline
             rr.set_time(LAYER_TIMELINE, sequence=analysis.layers[0].layer, recording=recording)
-        log_text(analysis, document, static=False, recording=recording)
+        log_text(analysis, index, analysis.entities[first:end], static=False, recording=recording)
     rr.reset_time(recording=recording)
 
 
 def log_text(
-    analysis: Analysis, document: DocumentView, static: bool, recording: rr.RecordingStream | None = None
+    analysis: Analysis,
+    index: int,
+    entities: Sequence[Entity],
+    static: bool,
+    recording: rr.RecordingStream | None = None,
 ) -> None:
-    """The document's text (entities highlighted), its tokens (each a link to its point) and
-    its unique entities."""
+    """Document ``index``'s text (its ``entities`` highlighted), its tokens (each a link to its
+    point) and its unique entities."""
+    document = analysis.documents[index]
     first, end = document.first_token, document.end_token
-    entities = [
-        replace(e, start=e.start - document.start, end=e.end - document.start)
-        for e in analysis.entities
-        if first <= e.first_token < end
-    ]
+    local = [replace(e, start=e.start - document.start, end=e.end - document.start) for e in entities]
     text = analysis.text[document.start : document.end]
-    header = ""
-    if analysis.is_corpus:
-        index = analysis.documents.index(document)
-        header = document_header(index, len(analysis.documents), document.metadata)
+    header = document_header(index, len(analysis.documents), document.metadata) if analysis.is_corpus else ""
     offsets = analysis.offsets[first:end] - document.start
     markdown = {
-        "text": header + text_document(text, entities),
+        "text": header + text_document(text, local),
         "tokenized_text": tokenized_document(
             text, analysis.tokens[first:end], offsets, analysis.word_ids[first:end], first_point=first
         ),
-        "named_entities": entities_document(entities, analysis.entity_types),
+        "named_entities": entities_document(local, analysis.entity_types),
     }
     for path, body in markdown.items():
         rr.log(

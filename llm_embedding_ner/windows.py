@@ -72,14 +72,17 @@ def tokenize_words(tokenizer: Any, text: str, words: list[tuple[int, int]]) -> T
     _require_fast(tokenizer)
     if not words:
         raise UserError("the document has no words")
-    encoding = tokenizer(
-        [text[start:end] for start, end in words],
-        is_split_into_words=True,
-        add_special_tokens=False,
-        return_offsets_mapping=True,
-        truncation=False,
-        verbose=False,
-    )
+    try:
+        encoding = tokenizer(
+            [text[start:end] for start, end in words],
+            is_split_into_words=True,
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            truncation=False,
+            verbose=False,
+        )
+    except (ValueError, AssertionError) as e:  # e.g. byte-level BPE tokenizers without add_prefix_space
+        raise UserError(f"this model's tokenizer cannot read pre-split words (CoNLL input): {e}") from None
     ids = np.asarray(encoding["input_ids"], dtype=np.int64)
     word_ids = np.asarray(encoding.word_ids(), dtype=np.int64)
     # Offsets come relative to each word; shift them to the text.

@@ -246,3 +246,9 @@ def test_any_tokens_give_exactly_one_link_each(tokens: list[str]) -> None:
     links = link_tokens(document)
     assert [href for _, href in links] == [f"recording://umap_embeddings[#{i}]" for i in range(len(tokens))]
     assert [shown for shown, _ in links] == tokens
+
+
+def test_no_hard_break_dangles_before_a_line_of_other_whitespace() -> None:
+    # Found by hypothesis: a form feed alone on the last line left a literal backslash.
+    for text in ("0\r\x0c", "a\n\u3000", "a\n\x0b\nb"):
+        assert visible(rendered_text(escape_text(text))) == visible(text)
