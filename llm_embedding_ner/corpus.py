@@ -21,6 +21,7 @@ from .text_input import read_text
 
 FORMATS = ("auto", "text", "jsonl", "conll")
 SPLITS = ("none", "paragraphs")
+_FORMAT_NAMES = {"text": "plain text", "jsonl": "JSON Lines", "conll": "CoNLL"}
 _EXTENSIONS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
@@ -85,9 +86,6 @@ def read_corpus(
     if format == "auto" and file not in (None, "-"):
         log.info("read %s as %s (from its extension; --format chooses)", file, _FORMAT_NAMES[chosen])
     return corpus
-
-
-_FORMAT_NAMES = {"text": "plain text", "jsonl": "JSON Lines", "conll": "CoNLL"}
 
 
 def split_paragraphs(text: str) -> list[Document]:

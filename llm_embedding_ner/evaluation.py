@@ -90,19 +90,9 @@ def evaluate(gold_tags: list[str], predicted_tags: list[str], sentence: np.ndarr
     per_type = {t: _scores(true_positives[t], predicted_counts[t], gold_counts[t]) for t in types}
     micro = _scores(sum(true_positives.values()), len(predicted), len(gold))
     total = sum(gold_counts.values())
-    values = list(per_type.values())
-
-    def average(weights: list[float]) -> tuple[float, float, float]:
-        if not values or sum(weights) == 0:
-            return 0.0, 0.0, 0.0
-        w = np.asarray(weights, dtype=np.float64)
-        return tuple(
-            float(np.average([getattr(s, k) for s in values], weights=w))
-            for k in ("precision", "recall", "f1")
-        )  # type: ignore[return-value]
-
-    macro = Scores(*average([1.0] * len(values)), total)
-    weighted = Scores(*average([s.support for s in values]), total)
+    scores = list(per_type.values())
+    macro = _average(scores, [1.0] * len(scores), total)
+    weighted = _average(scores, [float(s.support) for s in scores], total)
     return Evaluation(
         per_type,
         micro,
@@ -110,6 +100,18 @@ def evaluate(gold_tags: list[str], predicted_tags: list[str], sentence: np.ndarr
         weighted,
         confusion(gold, predicted),
         word_kinds(len(gold_tags), gold, predicted),
+    )
+
+
+def _average(scores: list[Scores], weights: list[float], support: int) -> Scores:
+    """Precision, recall and F1 averaged over types; 0 when there is nothing to weigh (seqeval too)."""
+    if not scores or sum(weights) == 0:
+        return Scores(0.0, 0.0, 0.0, support)
+    return Scores(
+        float(np.average([s.precision for s in scores], weights=weights)),
+        float(np.average([s.recall for s in scores], weights=weights)),
+        float(np.average([s.f1 for s in scores], weights=weights)),
+        support,
     )
 
 

@@ -437,3 +437,15 @@ def test_jsonl_documents_keep_their_metadata(dslim_model_dir: Path, tmp_path: Pa
     assert "/umap_embeddings_gold" not in static and "/metrics" not in static  # no gold labels
     assert sorted(set(static["/umap_embeddings"]["Document"])) == [0, 1]
     assert "/entity_embeddings" in static
+
+
+def test_paragraphs_from_standard_input_become_documents(dslim_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "paragraphs.rrd"
+    text = "Ada Lovelace met Babbage.\n\nAngela Merkel visited Paris.\n \nMicrosoft opened offices in Berlin."
+    args = ["--model", str(dslim_model_dir), "--file", "-", "--split", "paragraphs"]
+    result = run_cli(*args, "--headless", "--save", str(out), stdin=text.encode())
+    assert result.returncode == 0, result.stderr
+    documents = read_timeline(out, "document")["/text"]
+    assert sorted(documents) == [0, 1, 2]
+    assert "Berlin" in documents[2]["TextDocument:text"][0]
+    assert sorted(set(read_rrd(out)["/umap_embeddings"]["Document"])) == [0, 1, 2]
