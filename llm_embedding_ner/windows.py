@@ -201,7 +201,7 @@ def tokenize_documents(
     texts: list[str],
     words: list[list[tuple[int, int]] | None],
     max_length: int,
-    separator: str = "\n\n",
+    separator: str,
 ) -> DocumentTokens:
     """Tokenize each document on its own (pre-split ``words`` where given) and cut it into its
     own windows, so no window mixes two documents; then join them into one stream."""
