@@ -1,5 +1,5 @@
-"""Models the tests build themselves: small BERTs with random weights and a WordPiece
-tokenizer trained here on a few sentences. Nothing touches the network."""
+"""Models the tests build themselves: small models with random weights and tokenizers trained
+here on a few sentences (families.py has one of each family). Nothing touches the network."""
 
 from __future__ import annotations
 
@@ -32,64 +32,34 @@ ALPHABET = list(
 )
 
 
-def build_tokenizer(model_max_length: int):  # -> transformers tokenizer
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import BertTokenizerFast
-
-    backend = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    backend.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
-    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    backend.decoder = decoders.WordPiece()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=600, special_tokens=specials, initial_alphabet=ALPHABET, show_progress=False
-    )
-    backend.train_from_iterator(CORPUS * 3, trainer)
-    cls, sep = backend.token_to_id("[CLS]"), backend.token_to_id("[SEP]")
-    backend.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
-    )
-    return BertTokenizerFast(
-        tokenizer_object=backend,
-        do_lower_case=False,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=model_max_length,
-    )
-
-
 def build_model_dir(
-    path: Path, labels: list[str], max_positions: int = 128, seed: int = 0, hidden_size: int = 32
+    path: Path,
+    labels: list[str],
+    max_positions: int = 128,
+    seed: int = 0,
+    hidden_size: int = 32,
+    family: str = "bert-cased",
 ) -> Path:
-    """Save a random-weight BertForTokenClassification and its tokenizer to ``path``."""
+    """Save a random-weight token-classification model of ``family`` (see families.py) and its
+    tokenizer to ``path``."""
     import torch
-    from transformers import BertConfig, BertForTokenClassification
 
-    tokenizer = build_tokenizer(max_positions)
-    config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=2 * hidden_size,
-        max_position_embeddings=max_positions,
-        id2label=dict(enumerate(labels)),
-        label2id={label: i for i, label in enumerate(labels)},
-    )
+    from .families import build_model, build_tokenizer
+
+    tokenizer = build_tokenizer(family, max_positions)
     torch.manual_seed(seed)
-    model = BertForTokenClassification(config)
-    # Random BERT logits are nearly flat and dominated by one label. Sharpen them and centre
-    # them on the corpus, so labels change from token to token and about half the words are O:
-    # that exercises every decoding path (B after I, I after O, an entity at the very end, ...).
+    model = build_model(family, len(tokenizer), labels, max_positions, hidden_size)
+    # Random logits are nearly flat and dominated by one label. Sharpen them and centre them on
+    # the corpus, so labels change from token to token and about half the words are O: that
+    # exercises every decoding path (B after I, I after O, an entity at the very end, ...).
     model.eval()
     with torch.no_grad():
-        batch = tokenizer(CORPUS, return_tensors="pt", padding=True, truncation=True)
-        hidden = model.bert(**batch).last_hidden_state[batch["attention_mask"].bool()]
+        batch = tokenizer(
+            CORPUS, return_tensors="pt", padding=True, truncation=True, max_length=max_positions
+        )
+        mask = batch["attention_mask"]
+        hidden = model.base_model(input_ids=batch["input_ids"], attention_mask=mask).last_hidden_state
+        hidden = hidden[mask.bool()]
         model.classifier.weight.mul_(50.0)
         model.classifier.bias.copy_(-model.classifier(hidden).mean(0) + model.classifier.bias)
         model.classifier.bias[0] += 5.0
@@ -128,3 +98,23 @@ def ontonotes_model(ontonotes_model_dir: Path):  # -> LoadedModel
     from llm_embedding_ner.model_loading import load_model
 
     return load_model(str(ontonotes_model_dir), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def family_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One small model of each family in families.FAMILIES, windows of 64 positions."""
+    from .families import FAMILIES
+
+    return {
+        family: build_model_dir(
+            tmp_path_factory.mktemp(family), DSLIM_LABELS, max_positions=64, seed=3 + i, family=family
+        )
+        for i, family in enumerate(FAMILIES)
+    }
+
+
+@pytest.fixture(scope="session")
+def family_models(family_model_dirs: dict[str, Path]) -> dict[str, object]:
+    from llm_embedding_ner.model_loading import load_model
+
+    return {family: load_model(str(path), device="cpu") for family, path in family_model_dirs.items()}
