@@ -108,15 +108,35 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto", allow_pickle: bo
     model.eval().to(torch_device)
 
     labels = [config.id2label[i] for i in range(config.num_labels)]
-    max_length = getattr(config, "max_position_embeddings", 512)
-    # The tokenizer knows the usable length where the config counts reserved positions
-    # (RoBERTa: 514); unset, model_max_length is a huge sentinel.
+    return LoadedModel(
+        name,
+        tokenizer,
+        model,
+        torch_device,
+        labels,
+        usable_length(config, model, tokenizer),
+        int(config.num_hidden_layers),
+    )
+
+
+def usable_length(config: Any, model: Any, tokenizer: Any) -> int:
+    """Tokens the model reads at once, special tokens included.
+
+    The config's position table, less the positions a family reserves: RoBERTa, XLM-R and
+    their kin number positions from ``pad_token_id + 1`` (their position embedding has a padding
+    index), so 514 positions hold 512 tokens. DeBERTa-v2/v3 has no absolute positions (only
+    relative ones) and keeps the length it was trained on, ``max_position_embeddings``. The
+    tokenizer's ``model_max_length`` lowers this where it is set; unset, it is a huge sentinel.
+    """
+    length = getattr(config, "max_position_embeddings", None) or 512
+    table = getattr(getattr(model.base_model, "embeddings", None), "position_embeddings", None)
+    padding_index = getattr(table, "padding_idx", None)
+    if padding_index is not None:
+        length -= padding_index + 1
     tokenizer_max = getattr(tokenizer, "model_max_length", None)
     if tokenizer_max is not None and tokenizer_max < 1_000_000:
-        max_length = min(max_length, tokenizer_max)
-    return LoadedModel(
-        name, tokenizer, model, torch_device, labels, int(max_length), int(config.num_hidden_layers)
-    )
+        length = min(length, tokenizer_max)
+    return int(length)
 
 
 def _from_pretrained(cls: Any, source: str, name: str, what: str, **kwargs: Any) -> Any:

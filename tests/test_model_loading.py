@@ -118,6 +118,7 @@ def test_tokenizer_without_offsets_is_refused() -> None:
         tokenize(SlowTokenizer(), "text")
 
 
+
 def fake_hub_cache(hf_home: Path, repo_id: str, files: Path) -> None:
     """Lay ``files`` out as huggingface_hub's cache holds a downloaded model repository."""
     import shutil
@@ -186,3 +187,38 @@ def test_unreachable_hub_names_the_model_and_the_way_to_run_offline(tmp_path: Pa
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: ") and "someone/not-cached" in line
     assert "--model DIR" in line and "HF_HUB_OFFLINE=1" in line
+
+
+@pytest.mark.parametrize(
+    ("positions", "padding_index", "tokenizer_max", "expected"),
+    [
+        (512, None, 512, 512),  # BERT
+        (514, 1, 512, 512),  # roberta-large: the tokenizer knows
+        (514, 1, int(1e30), 512),  # saved without model_max_length: positions 2..513 hold 512 tokens
+        (130, 1, int(1e30), 128),
+        (512, None, int(1e30), 512),  # DeBERTa-v3: relative positions, trained on 512
+        (512, None, 256, 256),  # a tokenizer that asks for less
+    ],
+)
+def test_usable_length_leaves_out_reserved_positions(
+    positions: int, padding_index: int | None, tokenizer_max: int, expected: int
+) -> None:
+    from types import SimpleNamespace
+
+    import torch
+
+    from llm_embedding_ner.model_loading import usable_length
+
+    table = torch.nn.Embedding(positions, 4, padding_idx=padding_index)
+    model = SimpleNamespace(base_model=SimpleNamespace(embeddings=SimpleNamespace(position_embeddings=table)))
+    config = SimpleNamespace(max_position_embeddings=positions)
+    assert usable_length(config, model, SimpleNamespace(model_max_length=tokenizer_max)) == expected
+
+
+def test_every_family_gets_its_usable_length(family_models: dict) -> None:
+    # All are built for 64 tokens; RoBERTa and XLM-R have 66 positions and no model_max_length.
+    assert {family: model.max_length for family, model in family_models.items()} == dict.fromkeys(
+        family_models, 64
+    )
+    assert family_models["roberta"].tokenizer.model_max_length > 1_000_000
+    assert family_models["roberta"].model.config.max_position_embeddings == 66
