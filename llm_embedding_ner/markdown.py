@@ -68,6 +68,10 @@ def text_document(text: str, entities: Sequence[Entity], max_characters: int = M
         while i < len(pending) and pending[i].start < end:
             entity = pending[i]
             a, b = max(entity.start, cursor), min(entity.end, end)
+            # Whitespace at either end of the bold part (an entity running over a line break)
+            # stays outside it: CommonMark neither opens "** x" nor closes "x **".
+            part = text[a:b]
+            a, b = a + len(part) - len(part.lstrip()), b - len(part) + len(part.rstrip())
             if b > a:
                 out.append(escape_inline(text[cursor:a]))
                 # Bold inside the link: "[" and "]" are punctuation, so the "**" always open and close.

@@ -252,3 +252,31 @@ def test_no_hard_break_dangles_before_a_line_of_other_whitespace() -> None:
     # Found by hypothesis: a form feed alone on the last line left a literal backslash.
     for text in ("0\r\x0c", "a\n\u3000", "a\n\x0b\nb"):
         assert visible(rendered_text(escape_text(text))) == visible(text)
+
+
+def test_whitespace_at_the_ends_of_a_bold_part_stays_outside_it() -> None:
+    # "Dear Barack  \nObama": once written "**Barack  **", which CommonMark does not close.
+    text = "Dear Barack  \nObama, hi"
+    document = text_document(text, [entity(text, 5, 19, "PER", 1)])
+    assert [t for t, _ in link_tokens(document, bold=True)] == ["Barack", "Obama"]
+    assert "*" not in rendered_text(document)
+
+
+@given(
+    text=st.text(alphabet="ab* \t\n\u00a0\u3000", min_size=1, max_size=40),
+    cuts=st.lists(st.integers(0, 40), max_size=8, unique=True),
+)
+@settings(max_examples=300, deadline=None)
+def test_every_entity_part_renders_bold_whatever_whitespace_surrounds_it(text: str, cuts: list[int]) -> None:
+    # Entities as the decoder makes them: no whitespace at either end.
+    bounds = sorted(c for c in cuts if c <= len(text))
+    entities = []
+    for start, end in zip(bounds[::2], bounds[1::2], strict=False):
+        span = text[start:end]
+        start, end = start + len(span) - len(span.lstrip()), end - len(span) + len(span.rstrip())
+        if end > start:
+            entities.append(entity(text, start, end, "PER", len(entities)))
+    document = text_document(text, entities)
+    expected = [part.strip() for e in entities for part in re.split(r"\r\n|\r|\n", e.text) if part.strip()]
+    assert [t for t, _ in link_tokens(document, bold=True)] == expected
+    assert visible(rendered_text(document, with_code=False).replace("\u202f", "")) == visible(text)
