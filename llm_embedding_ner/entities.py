@@ -97,10 +97,20 @@ def decode_entities(
 
     ``offsets`` is (n_tokens, 2) character spans, ``word_ids`` the word each token belongs to,
     ``token_labels``/``token_scores`` each token's predicted label and its probability.
+    A word of only whitespace (byte-level BPE's line-break piece ``Ċ``) is passed over: it
+    neither starts, continues nor ends an entity, and no entity begins or ends with whitespace.
     """
     n_tokens = len(token_labels)
+    if n_tokens == 0:
+        return []
     starts = word_starts(word_ids)
     word_ends = np.append(starts[1:], n_tokens)
+    # A word's characters are those of its tokens that stand for visible characters: a lone "▁"
+    # or "Ġ" piece at its start adds only the space before it.
+    visible = np.asarray([not text[a:b].isspace() and b > a for a, b in offsets.tolist()], dtype=bool)
+    word_visible = np.logical_or.reduceat(visible, starts)
+    first_char = np.minimum.reduceat(np.where(visible, offsets[:, 0], len(text)), starts)
+    last_char = np.maximum.reduceat(np.where(visible, offsets[:, 1], 0), starts)
 
     entities: list[Entity] = []
     # The open entity, as (type, first word index, word scores); None when outside.
@@ -112,7 +122,9 @@ def decode_entities(
         nonlocal open_type, open_words, open_scores
         if open_type is not None:
             first, last = open_words[0], open_words[-1]
-            start, end = int(offsets[starts[first], 0]), int(offsets[word_ends[last] - 1, 1])
+            start, end = int(first_char[first]), int(last_char[last])
+            span = text[start:end]  # tokens' offsets come without surrounding whitespace; make sure
+            start, end = start + len(span) - len(span.lstrip()), end - len(span) + len(span.rstrip())
             entities.append(
                 Entity(
                     type=open_type,
@@ -126,7 +138,9 @@ def decode_entities(
             )
         open_type, open_words, open_scores = None, [], []
 
-    for word, token in enumerate(starts):
+    for word, token in enumerate(starts.tolist()):
+        if not word_visible[word]:  # only whitespace (a lone "Ċ" line break): neither in nor out
+            continue
         prefix, entity_type = split_label(token_labels[token])
         continues = (
             entity_type is not None and entity_type == open_type and (prefix is None or prefix in _CONTINUES)

@@ -127,36 +127,39 @@ def _code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def display_token(token: str, continues_word: bool, prefix: str = "##") -> str:
-    """How a wordpiece is shown: continuation pieces lose their ``##`` marker."""
-    return token[len(prefix) :] if continues_word and token.startswith(prefix) and token != prefix else token
-
-
 def tokenized_document(
     text: str,
-    tokens: Sequence[str],
+    link_texts: Sequence[str],
     offsets: np.ndarray,
     word_ids: np.ndarray,
     max_tokens: int = MAX_LINKED_TOKENS,
     first_point: int = 0,
+    space_only: np.ndarray | None = None,
 ) -> str:
-    """Every token a link to its point (token ``i`` is point ``first_point + i``). Pieces of one
-    word join without a space; the text's line breaks are kept so the document still looks like
-    the text. Past ``max_tokens`` the document stops, with a note saying so."""
+    """Every token a link to its point (token ``i`` is point ``first_point + i``), shown as
+    ``link_texts[i]`` (see token_display.py). Pieces of one word join without a space, words are
+    separated by a space; the text's line breaks are kept so the document still looks like the
+    text. A token that stands only for whitespace (``space_only``, shown as ␣ or ↵) ends its
+    line, and the line break it read comes after it. Past ``max_tokens`` the document stops,
+    with a note saying so."""
     parts: list[str] = []
-    if len(tokens) > max_tokens:
+    if len(link_texts) > max_tokens:
         parts.append(
-            f"*Showing the first {max_tokens:,} of {len(tokens):,} tokens; every token is a point in "
+            f"*Showing the first {max_tokens:,} of {len(link_texts):,} tokens; every token is a point in "
             "the 3D view, where hovering shows it.*\n\n"
         )
-        tokens = tokens[:max_tokens]
-    for i, token in enumerate(tokens):
-        continues = i > 0 and word_ids[i] == word_ids[i - 1]
-        if i > 0 and not continues:
-            gap = text[offsets[i - 1, 1] : offsets[i, 0]]
-            newlines = len(_LINE_BREAK.findall(gap))
+        link_texts = link_texts[:max_tokens]
+    if space_only is None:
+        space_only = np.zeros(len(link_texts), dtype=bool)
+    gap_from = int(offsets[0, 0]) if len(link_texts) else 0  # where the text not yet laid out begins
+    for i, link_text in enumerate(link_texts):
+        start, end = int(offsets[i, 0]), int(offsets[i, 1])
+        if i > 0 and word_ids[i] != word_ids[i - 1]:
+            newlines = len(_LINE_BREAK.findall(text[gap_from:start]))
             parts.append(" " if newlines == 0 else "\\\n" if newlines == 1 else "\n\n")
-        parts.append(f"[{escape_inline(display_token(token, continues))}]({point_link(first_point + i)})")
+        parts.append(f"[{escape_inline(link_text)}]({point_link(first_point + i)})")
+        # A line-break token (↵) is shown, and its break laid out before the next word.
+        gap_from = max(gap_from, start if space_only[i] else end)
     return "".join(parts)
 
 

@@ -20,6 +20,7 @@ from .layer_selection import LayerSpec, resolve_layers
 from .model_loading import DEFAULT_MODEL, LoadedModel, load_model
 from .progress import Stopwatch, throttled
 from .projection import ProjectionSettings
+from .token_display import show_tokens
 from .windows import DocumentTokens
 
 DOCUMENT_SEPARATOR = "\n\n"
@@ -82,8 +83,11 @@ class Analysis:
     text: str
     model_name: str
     n_layers: int  # the model's transformer layers; hidden states run from 0 to n_layers
-    tokens: list[str]  # wordpieces
-    offsets: np.ndarray  # (n, 2) character spans into ``text``
+    tokens: list[str]  # each token as shown: " Merkel", "##kel", "␣" (see token_display.py)
+    pieces: list[str]  # the vocabulary's own pieces: "ĠMerkel", "##kel", "▁"
+    link_texts: list[str]  # each token's part of its word in the tokenized text
+    space_only: np.ndarray  # (n,) bool: the piece stands only for whitespace
+    offsets: np.ndarray  # (n, 2) character spans into ``text``, whitespace around them excluded
     word_ids: np.ndarray  # (n,)
     labels: list[str]  # (n,) each token's own predicted label
     scores: np.ndarray  # (n,) probability of that label
@@ -174,6 +178,9 @@ def analyze(
         )
     joined_text = DOCUMENT_SEPARATOR.join(d.text for d in docs)
     with watch.stage("decode") as note:
+        shown = show_tokens(
+            joined_text, tokens.pieces, tokens.offsets, tokens.word_ids, tokens.space_only, stream.style
+        )
         predicted = output.probabilities.argmax(axis=1)
         labels = [loaded.labels[i] for i in predicted]
         scores = output.probabilities[np.arange(predicted.size), predicted]
@@ -182,7 +189,7 @@ def analyze(
         gold_types = [t for d in docs if d.gold_tags for t in entity_types(d.gold_tags)]
         types = list(dict.fromkeys(rename.get(t, t) for t in model_types))  # two may map to one
         types += [t for t in dict.fromkeys(gold_types) if t not in types]
-        token_entity = token_entity_index(len(tokens.tokens), entities)
+        token_entity = token_entity_index(tokens.ids.size, entities)
         entity_class = np.asarray([types.index(e.type) + 1 for e in entities] + [0], dtype=np.uint16)
         class_ids = entity_class[token_entity]  # index -1 picks the trailing 0
         gold = compare_with_gold(docs, stream, entities, types) if corpus.has_gold else None
@@ -202,7 +209,10 @@ def analyze(
         text=joined_text,
         model_name=loaded.name,
         n_layers=loaded.n_layers,
-        tokens=tokens.tokens,
+        tokens=shown.labels,
+        pieces=tokens.pieces,
+        link_texts=shown.link_texts,
+        space_only=tokens.space_only,
         offsets=tokens.offsets,
         word_ids=tokens.word_ids,
         labels=labels,

@@ -146,7 +146,12 @@ def log_text(
     markdown = {
         "text": header + text_document(text, local),
         "tokenized_text": tokenized_document(
-            text, analysis.tokens[first:end], offsets, analysis.word_ids[first:end], first_point=first
+            text,
+            analysis.link_texts[first:end],
+            offsets,
+            analysis.word_ids[first:end],
+            first_point=first,
+            space_only=analysis.space_only[first:end],
         ),
         "named_entities": entities_document(local, analysis.entity_types),
     }
@@ -162,6 +167,7 @@ def log_embeddings(analysis: Analysis, recording: rr.RecordingStream | None = No
     entity_text = [analysis.entities[i].text if i >= 0 else "" for i in analysis.token_entity.tolist()]
     values: dict[str, object] = {
         "Token": analysis.tokens,
+        "Piece": analysis.pieces,
         "Named Entity": entity_text,
         "Label": analysis.labels,
         "Score": analysis.scores.astype("float32"),

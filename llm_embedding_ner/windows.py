@@ -1,4 +1,4 @@
-"""Tokenize into windows: the text's wordpieces, cut into overlapping model-sized windows.
+"""Tokenize into windows: the text's pieces, cut into overlapping model-sized windows.
 
 A BERT model sees at most ``max_position_embeddings`` tokens (512) at once, special tokens
 included. Longer texts are cut into windows that overlap, and each token later takes its
@@ -14,21 +14,31 @@ from typing import Any
 import numpy as np
 
 from .errors import UserError
+from .vocabulary import PieceStyle, is_space_only, piece_style
 
 # Context that neighbouring windows share. Each token then sits at least half of this (32 tokens,
 # a few sentences) away from the edge of the window it is read from, text ends excepted, at a cost
 # of window / (window - overlap) forward passes per token: 1.14x for BERT's 510-token windows.
 DEFAULT_OVERLAP = 64
+# Every character for which str.isspace() holds (a test checks the list against all of Unicode).
+WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+WHITESPACE += "\u2028\u2029\u202f\u205f\u3000"
+_WHITESPACE_CODES = np.asarray([ord(c) for c in WHITESPACE], dtype=np.uint32)
 
 
 @dataclass(frozen=True)
 class TokenizedText:
-    """The text's wordpieces, without special tokens."""
+    """The text's pieces, without special tokens.
+
+    ``offsets`` are the characters each piece stands for, never the whitespace around them (some
+    tokenizers count the space before a word as the word's); a piece that stands only for
+    whitespace (a lone ``▁`` or ``Ġ``, ``Ċ``) covers the whitespace it read, or nothing."""
 
     ids: np.ndarray  # (n,) int64 vocabulary ids
-    tokens: list[str]  # (n,) wordpiece strings, e.g. "Mer", "##kel"
+    pieces: list[str]  # (n,) the vocabulary's pieces, e.g. "Mer", "##kel"; "ĠMer", "kel"; "▁Mer"
     offsets: np.ndarray  # (n, 2) int64 character spans into the text, end exclusive
     word_ids: np.ndarray  # (n,) int64 index of the word each token belongs to
+    space_only: np.ndarray  # (n,) bool: the piece stands only for whitespace
 
 
 @dataclass(frozen=True)
@@ -51,48 +61,91 @@ def _require_fast(tokenizer: Any) -> None:
         )
 
 
-def tokenize(tokenizer: Any, text: str) -> TokenizedText:
-    """Wordpieces of ``text`` with offsets and word ids (needs a fast tokenizer)."""
+def tokenize(tokenizer: Any, text: str, style: PieceStyle | None = None) -> TokenizedText:
+    """Pieces of ``text`` with offsets and word ids (needs a fast tokenizer)."""
     _require_fast(tokenizer)
+    style = style or piece_style(tokenizer)
     encoding = tokenizer(
         text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
     )
     ids = np.asarray(encoding["input_ids"], dtype=np.int64)
-    offsets = np.asarray(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2)
-    word_ids = np.asarray([-1 if w is None else w for w in encoding.word_ids()], dtype=np.int64)
     if ids.size == 0:
         raise UserError("the text has no tokens for this model (only whitespace or characters it drops)")
-    return TokenizedText(ids, tokenizer.convert_ids_to_tokens(ids.tolist()), offsets, word_ids)
+    offsets = np.asarray(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2)
+    word_ids = np.asarray([-1 if w is None else w for w in encoding.word_ids()], dtype=np.int64)
+    pieces = tokenizer.convert_ids_to_tokens(ids.tolist())
+    space_only = _space_only(ids, pieces, style)
+    return TokenizedText(ids, pieces, own_characters(text, offsets, space_only), word_ids, space_only)
 
 
-def tokenize_words(tokenizer: Any, text: str, words: list[tuple[int, int]]) -> TokenizedText:
-    """Wordpieces of pre-split ``words`` (character spans into ``text``): the tokenizer does not
-    split them further, so word ids are the words' own indices. A word that yields no token (only
-    characters the tokenizer drops) has no token and so no point."""
-    _require_fast(tokenizer)
+def tokenize_words(
+    tokenizer: Any, text: str, words: list[tuple[int, int]], style: PieceStyle | None = None
+) -> TokenizedText:
+    """Pieces of pre-split ``words`` (character spans into ``text``), read as running text: the
+    words joined by single spaces, so every family sees them as it sees typed text (byte-level
+    BPE with the space before each word but the first, SentencePiece with its ``▁``). Each piece
+    belongs to the word it lies in, so word ids are the words' own indices. A word that yields no
+    piece (only characters the tokenizer drops) has no token and so no point."""
     if not words:
         raise UserError("the document has no words")
+    spans = np.asarray(words, dtype=np.int64).reshape(-1, 2)
+    joined = " ".join(text[start:end] for start, end in words)
+    # Where each word starts in ``joined``: after the words before it and one space each.
+    joined_starts = np.concatenate([[0], np.cumsum(spans[:-1, 1] - spans[:-1, 0] + 1)])
     try:
-        encoding = tokenizer(
-            [text[start:end] for start, end in words],
-            is_split_into_words=True,
-            add_special_tokens=False,
-            return_offsets_mapping=True,
-            truncation=False,
-            verbose=False,
-        )
-    except (ValueError, AssertionError) as e:  # e.g. byte-level BPE tokenizers without add_prefix_space
-        raise UserError(f"this model's tokenizer cannot read pre-split words (CoNLL input): {e}") from None
-    ids = np.asarray(encoding["input_ids"], dtype=np.int64)
-    word_ids = np.asarray(encoding.word_ids(), dtype=np.int64)
-    # Offsets come relative to each word; shift them to the text.
-    starts = np.asarray([start for start, _ in words], dtype=np.int64)
-    offsets = (
-        np.asarray(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2) + starts[word_ids][:, None]
+        tokens = tokenize(tokenizer, joined, style)
+    except UserError:
+        raise UserError("the document has no tokens for this model (only characters it drops)") from None
+    # A piece of whitespace belongs to the word after it (a lone "▁" before a word).
+    anchor = np.where(tokens.space_only, tokens.offsets[:, 1], tokens.offsets[:, 0])
+    word_ids = np.searchsorted(joined_starts, anchor, side="right") - 1
+    shift = spans[word_ids, 0] - joined_starts[word_ids]
+    offsets = np.clip(
+        tokens.offsets + shift[:, None], spans[word_ids, 0][:, None], spans[word_ids, 1][:, None]
     )
-    if ids.size == 0:
-        raise UserError("the document has no tokens for this model (only characters it drops)")
-    return TokenizedText(ids, tokenizer.convert_ids_to_tokens(ids.tolist()), offsets, word_ids)
+    return TokenizedText(tokens.ids, tokens.pieces, offsets, word_ids, tokens.space_only)
+
+
+def _space_only(ids: np.ndarray, pieces: list[str], style: PieceStyle) -> np.ndarray:
+    """Which pieces stand only for whitespace, decided once per distinct piece."""
+    if not style.marks_word_starts:
+        return np.zeros(ids.size, dtype=bool)
+    distinct, first = np.unique(ids, return_index=True)
+    flags = np.asarray([is_space_only(pieces[i], style) for i in first.tolist()], dtype=bool)
+    return flags[np.searchsorted(distinct, ids)]
+
+
+def own_characters(text: str, offsets: np.ndarray, space_only: np.ndarray) -> np.ndarray:
+    """Offsets narrowed to the characters each piece stands for (see ``TokenizedText``).
+
+    SentencePiece tokenizers whose normaliser rewrites whitespace (DeBERTa-v3) count the space
+    before a word as part of the word's first piece, and XLM-R gives a lone ``▁`` the offsets of
+    the character after it; the tokenizer's offsets are otherwise kept as they are.
+    """
+    out = offsets.copy()
+    for i in np.flatnonzero(_needs_narrowing(text, offsets, space_only)).tolist():
+        start, end = offsets[i].tolist()
+        covered = text[start:end]
+        if space_only[i]:
+            # The whitespace it read, or nothing where the tokenizer points at a visible character.
+            out[i] = (start, end) if covered.isspace() else (start, start)
+        elif covered.strip():
+            leading, trailing = len(covered) - len(covered.lstrip()), len(covered) - len(covered.rstrip())
+            out[i] = (start + leading, end - trailing)
+    return out
+
+
+def _needs_narrowing(text: str, offsets: np.ndarray, space_only: np.ndarray) -> np.ndarray:
+    """Tokens whose span starts or ends with whitespace, or that stand only for whitespace: the
+    few that ``own_characters`` looks at, found without a Python call per token."""
+    if not text:
+        return space_only.copy()
+    is_space = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    is_space = np.isin(is_space, _WHITESPACE_CODES)
+    nonempty = offsets[:, 1] > offsets[:, 0]
+    first = np.clip(offsets[:, 0], 0, len(text) - 1)
+    last = np.clip(offsets[:, 1] - 1, 0, len(text) - 1)
+    return space_only | (nonempty & (is_space[first] | is_space[last]))
 
 
 def special_frame(tokenizer: Any) -> tuple[list[int], list[int]]:
@@ -194,6 +247,7 @@ class DocumentTokens:
     token_starts: np.ndarray  # (n_documents + 1,) first token of each document, then the total
     char_starts: np.ndarray  # (n_documents + 1,) first character of each document in the joined text
     word_starts: np.ndarray  # (n_documents + 1,) first word id of each document
+    style: PieceStyle  # how the tokenizer writes its pieces
 
 
 def tokenize_documents(
@@ -205,12 +259,16 @@ def tokenize_documents(
 ) -> DocumentTokens:
     """Tokenize each document on its own (pre-split ``words`` where given) and cut it into its
     own windows, so no window mixes two documents; then join them into one stream."""
+    _require_fast(tokenizer)
     prefix, suffix = special_frame(tokenizer)
+    style = piece_style(tokenizer)
     parts: list[TokenizedText] = []
     for index, (text, doc_words) in enumerate(zip(texts, words, strict=True)):
         try:
             parts.append(
-                tokenize(tokenizer, text) if doc_words is None else tokenize_words(tokenizer, text, doc_words)
+                tokenize(tokenizer, text, style)
+                if doc_words is None
+                else tokenize_words(tokenizer, text, doc_words, style)
             )
         except UserError as e:
             if len(texts) == 1:
@@ -226,12 +284,13 @@ def tokenize_documents(
     word_starts = np.cumsum([0, *word_counts])
     joined = TokenizedText(
         ids=np.concatenate([p.ids for p in parts]),
-        tokens=[token for p in parts for token in p.tokens],
+        pieces=[piece for p in parts for piece in p.pieces],
         offsets=np.concatenate([p.offsets + c for p, c in zip(parts, char_starts.tolist(), strict=False)]),
         word_ids=np.concatenate([p.word_ids + w for p, w in zip(parts, word_starts.tolist(), strict=False)]),
+        space_only=np.concatenate([p.space_only for p in parts]),
     )
     windows = [make_windows(p, prefix, suffix, max_length) for p in parts]
     stacked = (
         windows[0] if len(windows) == 1 else stack_windows(windows, token_counts, tokenizer.pad_token_id or 0)
     )
-    return DocumentTokens(joined, stacked, token_starts, char_starts, word_starts)
+    return DocumentTokens(joined, stacked, token_starts, char_starts, word_starts, style)

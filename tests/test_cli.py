@@ -449,3 +449,47 @@ def test_paragraphs_from_standard_input_become_documents(dslim_model_dir: Path, 
     assert sorted(documents) == [0, 1, 2]
     assert "Berlin" in documents[2]["TextDocument:text"][0]
     assert sorted(set(read_rrd(out)["/umap_embeddings"]["Document"])) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "family", ["bert-uncased", "distilbert", "electra", "roberta", "xlm-roberta", "deberta-v3"]
+)
+def test_every_model_family_end_to_end(family: str, family_model_dirs: dict, tmp_path: Path) -> None:
+    from llm_embedding_ner.cli import main
+
+    from .test_token_display import MIXED
+
+    out = tmp_path / f"{family}.rrd"
+    assert (
+        main(
+            [
+                "--model",
+                str(family_model_dirs[family]),
+                "--text",
+                MIXED,
+                "--headless",
+                "--save",
+                str(out),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(family_model_dirs[family])
+    ids = tokenizer(MIXED, add_special_tokens=False).input_ids
+    logged = read_rrd(out)
+    points = logged["/umap_embeddings"]
+    assert len(points["Points3D:positions"]) == len(points["Token"]) == len(ids)  # one point per token
+    assert points["Piece"] == tokenizer.convert_ids_to_tokens(ids)  # the vocabulary's own pieces
+    assert points["Points3D:labels"] == points["Token"]
+    assert not any(marker in token for token in points["Token"] for marker in ("Ġ", "▁", "Ċ", "Ã"))
+    links = re.findall(
+        r"\]\(recording://umap_embeddings\[#(\d+)\]\)", logged["/tokenized_text"]["TextDocument:text"][0]
+    )
+    assert [int(i) for i in links] == list(range(len(ids)))  # every token one working link
+    assert all(entity == entity.strip() for entity in points["Named Entity"])
+    assert any(points["Named Entity"])
+    text_document = logged["/text"]["TextDocument:text"][0]
+    assert "** " not in text_document and " **" not in text_document

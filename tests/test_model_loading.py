@@ -109,14 +109,15 @@ def test_config_without_id2label_gives_each_label_its_own_class(
 
 
 def test_tokenizer_without_offsets_is_refused() -> None:
-    from llm_embedding_ner.windows import tokenize
+    from llm_embedding_ner.windows import tokenize, tokenize_documents
 
     class SlowTokenizer:
         is_fast = False
 
     with pytest.raises(UserError, match="not a fast"):
         tokenize(SlowTokenizer(), "text")
-
+    with pytest.raises(UserError, match="not a fast"):
+        tokenize_documents(SlowTokenizer(), ["text"], [None], 512, "\n\n")
 
 
 def fake_hub_cache(hf_home: Path, repo_id: str, files: Path) -> None:

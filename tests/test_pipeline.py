@@ -99,6 +99,106 @@ def test_entities_equal_transformers_first_aggregation(
     assert n_entities > 200  # the random model's labels really exercised the decoder
 
 
+def family_texts(count: int, seed: int) -> list[str]:
+    """Random texts with what tells the families apart: accents, CJK, emoji, apostrophes,
+    runs of spaces and line breaks."""
+    rng = random.Random(seed)
+    extra = ["Zoë", "東京", "😀", "São", "Paulo's", "(Kraków)", "naïve", "Ωμέγα"]
+    texts = []
+    for text in random_texts(count, seed):
+        words = [w if rng.random() > 0.15 else rng.choice(extra) for w in text.split(" ")]
+        texts.append(
+            "".join(w + rng.choice([" ", " ", " ", "  ", "\n", "\n\n", " \n"]) for w in words).strip(" ")
+        )
+    return texts
+
+
+@pytest.mark.parametrize("family", ["bert-uncased", "distilbert", "electra"])
+def test_wordpiece_families_equal_transformers_first_aggregation(family: str, family_models: dict) -> None:
+    model = family_models[family]
+    texts = [t for t in family_texts(60, 1) if fits(model, t)]
+    expected = hf_first_aggregation(model, texts)
+    got = [[(e.type, e.start, e.end) for e in analyze(text, model).entities] for text in texts]
+    assert got == expected
+    assert sum(map(len, got)) > 50
+
+
+# What byte-level BPE (RoBERTa, GPT-2) takes for a word: tokenizers' ByteLevel pre-tokenizer.
+GPT2_WORDS = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+def fits(model, text: str) -> bool:
+    return len(model.tokenizer(text, add_special_tokens=False).input_ids) <= model.max_length - 2
+
+
+def reference_entities(model, text: str, byte_level: bool) -> list[tuple[str, int, int]]:
+    """Entities as a reader of the model card would compute them, without any of our code: the
+    model's labels straight from one forward pass; words from the text (whitespace for
+    SentencePiece, GPT-2's pattern for byte-level BPE, whose pieces spell the text's bytes
+    exactly); each word labelled by its first piece; IOB2; spans without surrounding
+    whitespace; words of only whitespace skipped."""
+    import regex
+    import torch
+
+    tokenizer = model.tokenizer
+    encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    with torch.no_grad():
+        logits = model.model(**tokenizer(text, return_tensors="pt")).logits[0, 1:-1]
+    labels = [model.labels[i] for i in logits.argmax(-1).tolist()]
+    pieces = tokenizer.convert_ids_to_tokens(encoding.input_ids)
+    if byte_level:  # piece i starts at the byte after the bytes of the pieces before it
+        from llm_embedding_ner.vocabulary import _byte_decoder
+
+        table = _byte_decoder()
+        char_of_byte = [i for i, c in enumerate(text) for _ in c.encode("utf-8")]
+        byte_starts = np.cumsum([0] + [len(p) for p in pieces[:-1]])
+        firsts = [char_of_byte[b] for b in byte_starts.tolist()]
+        spans = [m.span() for m in regex.finditer(GPT2_WORDS, text)]
+        assert all(all(c in table for c in p) for p in pieces)
+    else:  # SentencePiece: the word holding the first visible character at or after the piece
+        firsts = [
+            len(text[:a]) + len(text[a:]) - len(text[a:].lstrip()) for a, _ in encoding["offset_mapping"]
+        ]
+        spans = [m.span() for m in regex.finditer(r"\S+", text)]
+    word_of = [next(i for i, (a, b) in enumerate(spans) if a <= f < b) for f in firsts]
+    word_label = {}
+    for word, label in zip(word_of, labels, strict=True):
+        word_label.setdefault(word, label)
+    entities, open_entity = [], None
+    for word in sorted(word_label):
+        a, b = spans[word]
+        if not text[a:b].strip():
+            continue
+        a, b = a + len(text[a:b]) - len(text[a:b].lstrip()), b - len(text[a:b]) + len(text[a:b].rstrip())
+        label = word_label[word]
+        prefix, _, kind = label.partition("-")
+        if label != "O" and prefix == "I" and open_entity and open_entity[0] == kind:
+            open_entity[2] = b
+            continue
+        if open_entity:
+            entities.append(tuple(open_entity))
+        open_entity = [kind, a, b] if label != "O" else None
+    if open_entity:
+        entities.append(tuple(open_entity))
+    return entities
+
+
+@pytest.mark.parametrize("family", ["roberta", "xlm-roberta", "deberta-v3"])
+def test_other_families_equal_an_independent_word_level_reference(family: str, family_models: dict) -> None:
+    model = family_models[family]
+    texts = [t for t in family_texts(80, 2) if fits(model, t)]
+    assert len(texts) > 30
+    mismatches, n_entities = [], 0
+    for text in texts:
+        got = [(e.type, e.start, e.end) for e in analyze(text, model).entities]
+        n_entities += len(got)
+        want = reference_entities(model, text, byte_level=family == "roberta")
+        if got != want:
+            mismatches.append((text, got, want))
+    assert not mismatches, mismatches[:2]
+    assert n_entities > 50
+
+
 def test_analysis_is_consistent(dslim_model) -> None:
     a = analyze(DEFAULT_TEXT, dslim_model)
     n = len(dslim_model.tokenizer(DEFAULT_TEXT, add_special_tokens=False).input_ids)

@@ -11,6 +11,12 @@ from llm_embedding_ner.pipeline import analyze
 from llm_embedding_ner.windows import assign_tokens, make_windows, plan_windows, special_frame, tokenize
 
 from .conftest import CORPUS
+from .families import FAMILIES
+
+MIXED_WORDS = [
+    *["Dear", "Zoë", ",", "Angela", "Merkel", "met", "São", "Paulo", "'s", "mayor", "in"],
+    *["東京", "😀", "(", "Kraków", ")", "!", "New", "York", "."],
+]
 
 
 def context(token: int, start: int, size: int, n: int) -> int:
@@ -105,3 +111,63 @@ def test_stitching_assigns_every_token_to_exactly_one_window_that_holds_it(
     # Windows are full (no padding) and together cover the text.
     assert np.all(np.minimum(starts + size, n) - starts == min(size, n))
     assert starts[0] == 0 and min(starts[-1] + size, n) == n
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_conll_words_are_read_as_the_same_words_typed_in(family: str, family_models: dict) -> None:
+    from llm_embedding_ner.corpus import parse_conll
+    from llm_embedding_ner.windows import tokenize_words
+
+    tokenizer = family_models[family].tokenizer
+    sentences = [MIXED_WORDS[:9], MIXED_WORDS[9:]]
+    conll = "-DOCSTART- O\n\n" + "\n\n".join("\n".join(f"{w} O" for w in s) for s in sentences) + "\n"
+    (document,) = parse_conll(conll, "test.conll")
+    tokens = tokenize_words(tokenizer, document.text, document.words)
+    typed = tokenizer(" ".join(MIXED_WORDS), add_special_tokens=False).input_ids
+    assert tokens.ids.tolist() == typed  # byte-level BPE: "Ġ" before every word but the first
+    assert tokens.pieces == tokenizer.convert_ids_to_tokens(typed)
+    # Each piece lies in its own gold word, and the words' pieces come in order.
+    assert np.all(np.diff(tokens.word_ids) >= 0)
+    for word, (start, end) in zip(tokens.word_ids.tolist(), tokens.offsets.tolist(), strict=True):
+        word_start, word_end = document.words[word]
+        assert word_start <= start <= end <= word_end
+    assert set(tokens.word_ids.tolist()) == set(range(len(MIXED_WORDS)))  # every word has a piece
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_offsets_never_hold_the_whitespace_around_a_piece(family: str, family_models: dict) -> None:
+    text = "  Dear Zoë,\n\n Angela  Merkel\tmet 東京 😀 (Kraków)!  \n"
+    tokens = tokenize(family_models[family].tokenizer, text)
+    for (start, end), space in zip(tokens.offsets.tolist(), tokens.space_only.tolist(), strict=True):
+        covered = text[start:end]
+        assert covered.isspace() or covered == "" if space else covered == covered.strip() != ""
+
+
+def test_own_characters_narrow_offsets_to_what_a_piece_stands_for() -> None:
+    from llm_embedding_ner.windows import own_characters
+
+    text = "met Merkel"
+    # DeBERTa-v3 counts the space before a word as its first piece's; XLM-R points a lone "▁" at
+    # the character after it; a line-break piece keeps its line break.
+    offsets = np.asarray([(0, 3), (3, 5), (5, 10), (4, 5)])
+    space_only = np.asarray([False, False, False, True])
+    assert own_characters(text, offsets, space_only).tolist() == [[0, 3], [4, 5], [5, 10], [4, 4]]
+    assert own_characters("a\nb", np.asarray([(1, 2)]), np.asarray([True])).tolist() == [[1, 2]]
+
+
+def test_whitespace_list_is_every_unicode_space() -> None:
+    from llm_embedding_ner.windows import WHITESPACE
+
+    assert sorted(WHITESPACE) == [chr(c) for c in range(0x110000) if chr(c).isspace()]
+
+
+@pytest.mark.parametrize("family", ["roberta", "xlm-roberta", "deberta-v3"])
+def test_long_text_fits_each_familys_positions(family: str, family_models: dict) -> None:
+    # The RoBERTa-style tokenizers are saved without model_max_length: the window length comes
+    # from the config's 66 positions less the 2 reserved ones. Reading past them used to crash.
+    model = family_models[family]
+    assert model.max_length == 64
+    text = " ".join(CORPUS) * 2
+    a = analyze(text, model)
+    n = len(model.tokenizer(text, add_special_tokens=False).input_ids)
+    assert n > 3 * model.max_length and len(a.tokens) == n and a.coordinates.shape == (n, 3)
