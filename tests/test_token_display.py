@@ -98,6 +98,8 @@ def test_every_family_shows_the_users_characters(family: str, family_models: dic
             assert label.startswith(" "), (piece, label)  # a piece that starts a word
     if family == "roberta":
         assert "ë" in a.tokens and "◌" in a.link_texts and "↵" in a.tokens  # bytes of one character
+    assert a.entities and all(e.text == e.text.strip() != "" for e in a.entities)
+    assert all(a.text[e.start : e.end] == e.text for e in a.entities)
 
     # The tokenized text reads as the words, pieces joined, words apart.
     document = tokenized_document(a.text, a.link_texts, a.offsets, a.word_ids, space_only=a.space_only)
