@@ -19,8 +19,6 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-REPLACEMENT = "\ufffd"  # stands in for the bytes of a character split across pieces
-
 
 @dataclass(frozen=True)
 class PieceStyle:
