@@ -24,6 +24,7 @@ from .layer_selection import LayerSpec, parse_layers, resolve_layers
 from .model_loading import DEFAULT_MODEL, DEVICES
 from .progress import Stopwatch
 from .projection import ProjectionSettings
+from .tag_schemes import SCHEMES
 
 if TYPE_CHECKING:
     from .pipeline import Analysis
@@ -84,6 +85,13 @@ def _layers(value: str) -> LayerSpec:
         raise argparse.ArgumentTypeError(str(e).removeprefix(f"--layers {value!r}: ")) from None
 
 
+def _label_names(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",")]
+    if not all(names) or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a list of distinct names such as O,B-PER,I-PER")
+    return names
+
+
 def _label_map(value: str) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for pair in value.split(","):
@@ -101,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="llm_embedding_ner",
         description=(
-            "Show how a BERT named-entity-recognition model sees a text: its tokens, the entities "
+            "Show how a named-entity-recognition model sees a text: its tokens, the entities "
             "it finds, and each token's last-layer hidden state projected to 3D with UMAP, "
             "coloured by entity type, in the Rerun viewer."
         ),
@@ -114,16 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--file",
         metavar="PATH",
-        help="read from a UTF-8 file: plain text, JSON Lines or CoNLL (see --format); '-' reads "
-        "standard input",
+        help="read from a UTF-8 file: plain text, JSON Lines or CoNLL, or a Hugging Face dataset as "
+        "JSON Lines, Parquet or a save_to_disk directory (see --format); '-' reads standard input",
     )
     source.add_argument(
         "--format",
         default="auto",
         choices=FORMATS,
         help='how to read --file: text, jsonl (one {"text": ...} object per line, other fields kept '
-        "as metadata), conll (token first, tag last; gold labels are scored); auto goes by the "
-        "extension (.jsonl/.ndjson, .conll/.iob/.bio, else text) and says what it chose (default: auto)",
+        'as metadata, or one {"tokens": [...], "ner_tags": [...]} sentence per line), conll (token '
+        "first, tag last), parquet, dataset (a save_to_disk directory); gold labels are scored. auto "
+        "goes by the content (a JSON object on the first line, columns ending in a tag), then the "
+        "extension, and says what it chose and why (default: auto)",
     )
     source.add_argument(
         "--split",
@@ -131,6 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
         choices=SPLITS,
         help="plain text only: paragraphs makes each blank-line-separated paragraph its own "
         "document (default: none)",
+    )
+    source.add_argument(
+        "--scheme",
+        default="auto",
+        choices=("auto", *SCHEMES),
+        help="the gold tags' scheme; auto (default) reads S-/E- tags as IOBES, U-/L- as BILOU, and "
+        "B-/I- as IOB1 or IOB2 (the same entities either way)",
+    )
+    source.add_argument(
+        "--label-names",
+        type=_label_names,
+        default=None,
+        metavar="O,B-PER,...",
+        help="names of integer ner_tags, in order, for a dataset that does not name them",
     )
     source.add_argument(
         "--label-map",
@@ -223,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _source_name(file: str | None) -> str:
+    """The gold data's name in the metrics' title."""
+    if file is None:
+        return "the gold labels"
+    return "standard input" if file == "-" else Path(file).name
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup_output(quiet=args.quiet)
@@ -230,7 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         check_sink(args)
         from .corpus import read_corpus
 
-        corpus = read_corpus(args.text, args.file, DEFAULT_TEXT, args.format, args.split)
+        corpus = read_corpus(
+            args.text, args.file, DEFAULT_TEXT, args.format, args.split, args.scheme, args.label_names
+        )
         from .model_loading import load_model
         from .pipeline import analyze
 
@@ -261,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Stopwatch().stage("logging"):
             recording = rr.script_setup(args, APPLICATION_ID, default_blueprint=blueprint_for(analysis))
-            log_to_rerun(analysis, recording, source=Path(args.file).name if args.file else "the gold labels")
+            log_to_rerun(analysis, recording, source=_source_name(args.file))
             recording.flush()  # the .rrd is complete when main returns, also when called in-process
     except KeyboardInterrupt:
         print(f"interrupted while logging: {_discard_partial(args)}", file=sys.stderr)

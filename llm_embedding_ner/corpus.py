@@ -1,8 +1,12 @@
-"""Read input as documents: one text, paragraphs, JSON Lines, or CoNLL with gold labels.
+"""Read input as documents: one text, paragraphs, JSON Lines, CoNLL or a Hugging Face dataset.
 
-Plain text stays exactly as written (offsets index into it). A CoNLL file's gold words become
-the document's words: its text is the words joined by spaces, one sentence per line, and the
-model later sees those words pre-split, so every gold word gets exactly one predicted label.
+``--format auto`` goes by what a file holds, whatever it is called (CoNLL-2003's files are
+``test.txt`` in some places and ``eng.testb`` in others): a directory written by ``datasets``,
+a Parquet file, JSON Lines (a first line that is a JSON object), CoNLL (columns ending in a
+tag); then by the extension; then plain text. It says what it chose and why.
+
+Plain text stays exactly as written (offsets index into it). Gold words (CoNLL, datasets)
+become the document's words, joined by spaces, one sentence per line (documents.py).
 """
 
 from __future__ import annotations
@@ -10,82 +14,135 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
+from .conll import conll_evidence, parse_conll
+from .documents import Corpus, Document
 from .errors import UserError
-from .evaluation import to_iob2
-from .text_input import read_text
+from .hf_datasets import (
+    TAGS,
+    TOKENS,
+    is_saved_dataset,
+    read_parquet,
+    read_saved_dataset,
+    row_from_record,
+    rows_to_documents,
+)
+from .tag_schemes import SCHEMES
+from .text_input import read_text, split_lines
 
-FORMATS = ("auto", "text", "jsonl", "conll")
+FORMATS = ("auto", "text", "jsonl", "conll", "parquet", "dataset")
 SPLITS = ("none", "paragraphs")
-_FORMAT_NAMES = {"text": "plain text", "jsonl": "JSON Lines", "conll": "CoNLL"}
+_FORMAT_NAMES = {
+    "text": "plain text",
+    "jsonl": "JSON Lines",
+    "conll": "CoNLL",
+    "parquet": "Parquet",
+    "dataset": "a dataset saved with save_to_disk",
+}
 _EXTENSIONS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".conll": "conll",
     ".conll03": "conll",
+    ".conllu": "conll",
     ".iob": "conll",
     ".iob1": "conll",
     ".iob2": "conll",
     ".bio": "conll",
+    ".bioes": "conll",
+    ".iobes": "conll",
+    ".parquet": "parquet",
 }
-_TAG = re.compile(r"^(?:O|[BI]-\S+)$")
+_PARQUET_MAGIC = b"PAR1"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 
 log = logging.getLogger("llm_embedding_ner")
 
 
-@dataclass(frozen=True)
-class Document:
-    """One document. ``words``/``gold_tags``/``word_sentence`` are set for CoNLL input only."""
-
-    text: str
-    metadata: dict[str, object] = field(default_factory=dict)
-    words: list[tuple[int, int]] | None = None  # character span of each gold word in ``text``
-    gold_tags: list[str] | None = None  # IOB2, one per word
-    word_sentence: np.ndarray | None = None  # (n_words,) sentence index of each word
-
-
-@dataclass(frozen=True)
-class Corpus:
-    documents: list[Document]
-    format: str  # "text", "jsonl" or "conll"
-    split: bool  # True when the input is meant as several documents (any format but plain text)
-
-    @property
-    def has_gold(self) -> bool:
-        return self.format == "conll"
-
-
 def read_corpus(
-    text: str | None, file: str | None, default: str, format: str = "auto", split: str = "none"
+    text: str | None,
+    file: str | None,
+    default: str,
+    format: str = "auto",
+    split: str = "none",
+    scheme: str = "auto",
+    label_names: list[str] | None = None,
 ) -> Corpus:
-    """Documents from ``--text``/``--file``/the default text, read as ``format``."""
-    if format not in FORMATS or split not in SPLITS:
-        raise ValueError(f"unknown format {format!r} or split {split!r}")
-    chosen = format
+    """Documents from ``--text``/``--file``/the default text, read as ``format``; ``scheme`` and
+    ``label_names`` say how to read gold tags (see tag_schemes.py and hf_datasets.py)."""
+    if format not in FORMATS or split not in SPLITS or scheme not in ("auto", *SCHEMES):
+        raise ValueError(f"unknown format {format!r}, split {split!r} or scheme {scheme!r}")
+    if format not in ("auto", "text") and file is None:
+        raise UserError(f"--format {format} reads a --file; --text is always plain text")
+    name = "standard input" if file == "-" else (file or "--text")
+    path = Path(file) if file not in (None, "-") else None
+    chosen, why = format, ""
     if format == "auto":
-        chosen = _EXTENSIONS.get(Path(file).suffix.lower(), "text") if file not in (None, "-") else "text"
-    if chosen != "text" and file is None:
-        raise UserError(f"--format {chosen} reads a --file; --text is always plain text")
+        # Binary formats first: they are not text to sniff.
+        chosen, why = (_binary_format(path) if path is not None else None) or ("text", "")
+    if chosen in ("parquet", "dataset"):
+        if path is None:
+            raise UserError(f"--format {chosen} reads a file or directory, not standard input")
+        if split != "none":
+            raise UserError(f"--split {split} applies to plain text, not to {_FORMAT_NAMES[chosen]}")
+        _say(name, chosen, why, format)
+        reader = read_parquet if chosen == "parquet" else read_saved_dataset
+        return Corpus(reader(path, name, label_names, scheme), chosen, True)
+
+    raw = read_text(text, file, default)
+    if format == "auto" and file is not None:
+        chosen, why = _text_format(raw, path)
     if chosen != "text" and split != "none":
         raise UserError(f"--split {split} applies to plain text, not to {_FORMAT_NAMES[chosen]} files")
-    raw = read_text(text, file, default)
-    name = "standard input" if file == "-" else (file or "--text")
+    if file is not None:
+        _say(name, chosen, why, format)
     if chosen == "jsonl":
-        corpus = Corpus(parse_jsonl(raw, name), "jsonl", True)
-    elif chosen == "conll":
-        corpus = Corpus(parse_conll(raw, name), "conll", True)
-    elif split == "paragraphs":
-        corpus = Corpus(split_paragraphs(raw), "text", True)
-    else:
-        corpus = Corpus([Document(raw)], "text", False)
-    if format == "auto" and file not in (None, "-"):
-        log.info("read %s as %s (from its extension; --format chooses)", file, _FORMAT_NAMES[chosen])
-    return corpus
+        return Corpus(parse_jsonl(raw, name, label_names, scheme), "jsonl", True)
+    if chosen == "conll":
+        return Corpus(parse_conll(raw, name, scheme), "conll", True)
+    if split == "paragraphs":
+        return Corpus(split_paragraphs(raw), "text", True)
+    return Corpus([Document(raw)], "text", False)
+
+
+def _binary_format(path: Path) -> tuple[str, str] | None:
+    if path.is_dir():
+        if is_saved_dataset(path):
+            return "dataset", "it is a directory written by datasets' save_to_disk"
+        raise UserError(f"{path} is a directory, not a text file or a dataset saved with save_to_disk")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(_PARQUET_MAGIC))
+    except OSError:
+        return None  # read_text reports it
+    if magic == _PARQUET_MAGIC:
+        return "parquet", "it starts as Parquet files do"
+    return None
+
+
+def _text_format(raw: str, path: Path | None) -> tuple[str, str]:
+    """The format of a text file, and why: by content, then by extension, then plain text."""
+    first = [line for line in split_lines(raw)[:1000] if line.strip()]
+    if first and first[0].lstrip().startswith("{"):
+        try:
+            record = json.loads(first[0])
+        except json.JSONDecodeError:
+            record = None
+        if isinstance(record, dict):
+            return "jsonl", "its first line is a JSON object"
+    evidence = conll_evidence(first)
+    if evidence:
+        return "conll", evidence
+    by_extension = _EXTENSIONS.get(path.suffix.lower()) if path is not None else None
+    if by_extension:
+        return by_extension, f"from its extension {path.suffix}"  # type: ignore[union-attr]
+    return "text", "it looks like neither JSON Lines nor CoNLL"
+
+
+def _say(name: str, chosen: str, why: str, format: str) -> None:
+    if format == "auto":
+        log.info("read %s as %s (%s; --format chooses)", name, _FORMAT_NAMES[chosen], why)
 
 
 def split_paragraphs(text: str) -> list[Document]:
@@ -94,92 +151,35 @@ def split_paragraphs(text: str) -> list[Document]:
     return [Document(p.strip("\n")) for p in paragraphs]
 
 
-def parse_jsonl(raw: str, name: str) -> list[Document]:
-    """One document per line: an object with a string ``text``; other fields become metadata."""
-    documents = []
-    for number, line in enumerate(raw.splitlines(), start=1):
+def parse_jsonl(
+    raw: str, name: str, label_names: list[str] | None = None, scheme: str = "auto"
+) -> list[Document]:
+    """JSON Lines in one of two forms, chosen by the first record: ``{"text": ...}`` (a document
+    per line, other fields kept as metadata) or ``{"tokens": [...], "ner_tags": [...]}`` (a
+    sentence per line with gold tags, see hf_datasets.py). A record ends at ``\\n`` only."""
+    records: list[tuple[int, object]] = []
+    for number, line in enumerate(split_lines(raw), start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            records.append((number, json.loads(line)))
         except json.JSONDecodeError as e:
             raise UserError(f"{name}:{number}: not valid JSON ({e.msg}, column {e.colno})") from None
+    if not records:
+        raise UserError(f"{name} has no JSON lines")
+    first = records[0][1]
+    if isinstance(first, dict) and TOKENS in first and "text" not in first:
+        rows = [row_from_record(record, f"{name}:{number}") for number, record in records]
+        return rows_to_documents(rows, name, label_names, scheme)
+    documents = []
+    for number, record in records:
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise UserError(f'{name}:{number}: each line must be an object with a "text" string')
+            raise UserError(
+                f'{name}:{number}: each line must be an object with a "text" string (or, as in '
+                f'Hugging Face datasets, "{TOKENS}" and "{TAGS}" lists)'
+            )
         if not record["text"].strip():
             raise UserError(f'{name}:{number}: "text" is empty')
         text = record.pop("text")
         documents.append(Document(text, metadata=record))
-    if not documents:
-        raise UserError(f"{name} has no JSON lines")
     return documents
-
-
-def parse_conll(raw: str, name: str) -> list[Document]:
-    """CoNLL-2003 style: one token per line, the token first and the tag last; ``-DOCSTART-``
-    starts a document, a blank line ends a sentence. IOB1 tags are converted to IOB2."""
-    documents: list[Document] = []
-    sentences: list[list[tuple[str, str]]] = []  # the current document's
-    sentence: list[tuple[str, str]] = []
-    columns: int | None = None
-
-    def end_sentence() -> None:
-        nonlocal sentence
-        if sentence:
-            sentences.append(sentence)
-            sentence = []
-
-    def end_document() -> None:
-        nonlocal sentences
-        end_sentence()
-        if sentences:
-            documents.append(_conll_document(sentences))
-            sentences = []
-
-    for number, line in enumerate(raw.splitlines(), start=1):
-        fields = line.split()
-        if not fields:
-            end_sentence()
-            continue
-        if fields[0] == "-DOCSTART-":
-            end_document()
-            continue
-        if len(fields) == 1:
-            raise UserError(
-                f"{name}:{number}: one column ({fields[0]!r}); a CoNLL line needs the token first and "
-                "the tag last"
-            )
-        if columns is None:
-            columns = len(fields)
-        elif len(fields) != columns:
-            raise UserError(f"{name}:{number}: {len(fields)} columns, but the lines before have {columns}")
-        tag = fields[-1]
-        if not _TAG.match(tag):
-            raise UserError(f"{name}:{number}: tag {tag!r} is not O, B-TYPE or I-TYPE (IOB1 or IOB2)")
-        sentence.append((fields[0], tag))
-    end_document()
-    if not documents:
-        raise UserError(f"{name} has no tokens (a CoNLL file has one token per line)")
-    return documents
-
-
-def _conll_document(sentences: list[list[tuple[str, str]]]) -> Document:
-    parts: list[str] = []
-    words: list[tuple[int, int]] = []
-    tags: list[str] = []
-    word_sentence: list[int] = []
-    position = 0
-    for index, sentence in enumerate(sentences):
-        if index:
-            parts.append("\n")
-            position += 1
-        for i, (word, _) in enumerate(sentence):
-            if i:
-                parts.append(" ")
-                position += 1
-            words.append((position, position + len(word)))
-            parts.append(word)
-            position += len(word)
-        tags += to_iob2([tag for _, tag in sentence])
-        word_sentence += [index] * len(sentence)
-    return Document("".join(parts), {}, words, tags, np.asarray(word_sentence, dtype=np.int64))

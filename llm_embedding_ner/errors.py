@@ -7,3 +7,9 @@ class UserError(Exception):
     The command line prints it as a single ``error: ...`` line and exits with code 2;
     anything else that escapes is a bug and keeps its traceback.
     """
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message (libraries' messages run to many lines)."""
+    message = str(error).strip()
+    return message.splitlines()[0] if message else type(error).__name__

@@ -27,20 +27,6 @@ ERROR_KINDS = {
 Chunk = tuple[str, int, int]  # (type, first word, end word exclusive)
 
 
-def to_iob2(tags: list[str]) -> list[str]:
-    """IOB1 (``I-X`` starts an entity unless it follows ``X``) to IOB2 (every entity starts with
-    ``B-``), for one sentence. IOB2 input comes back unchanged."""
-    out: list[str] = []
-    previous_type = None
-    for tag in tags:
-        prefix, _, entity_type = tag.partition("-")
-        if prefix == "I" and entity_type != previous_type:
-            tag = f"B-{entity_type}"
-        out.append(tag)
-        previous_type = entity_type if prefix in ("B", "I") else None
-    return out
-
-
 def chunks(tags: list[str], sentence: np.ndarray | None = None) -> list[Chunk]:
     """Entities in an IOB2 tag sequence; with ``sentence`` (sentence index per tag) no entity
     continues across a sentence break."""

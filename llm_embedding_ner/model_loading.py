@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
+from .errors import UserError, first_line
 
 log = logging.getLogger("llm_embedding_ner")
 
@@ -149,7 +149,7 @@ def _from_pretrained(cls: Any, source: str, name: str, what: str, **kwargs: Any)
     try:
         return _cache_then_hub(cls, source, name, **kwargs)
     except ValueError as e:
-        raise UserError(f"{name} cannot be loaded as {what}: {_first_line(e)}") from None
+        raise UserError(f"{name} cannot be loaded as {what}: {first_line(e)}") from None
 
 
 def _cache_then_hub(cls: Any, source: str, name: str, **kwargs: Any) -> Any:
@@ -159,7 +159,7 @@ def _cache_then_hub(cls: Any, source: str, name: str, **kwargs: Any) -> Any:
         return cls.from_pretrained(source, local_files_only=True, **kwargs)
     except OSError as e:
         if Path(source).is_dir():
-            raise UserError(f"cannot load a model from {name}: {_first_line(e)}") from None
+            raise UserError(f"cannot load a model from {name}: {first_line(e)}") from None
         if _offline():
             raise UserError(
                 f"model {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
@@ -182,11 +182,7 @@ def _offline() -> bool:
 
 def _unreachable(name: str, error: Exception) -> str:
     return (
-        f"cannot download model {name!r} from the Hugging Face Hub: {_first_line(error)} "
+        f"cannot download model {name!r} from the Hugging Face Hub: {first_line(error)} "
         "Check the id; without network, pass --model DIR with a saved model, or download it once "
         "where there is network and set HF_HUB_OFFLINE=1"
     )
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

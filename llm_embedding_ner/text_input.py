@@ -51,3 +51,10 @@ def _read_file(file: str) -> str:
 
 def _describe(file: str) -> str:
     return "standard input" if file == "-" else file
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of a record-per-line file (JSON Lines, CoNLL): broken at ``\\n`` only, a trailing
+    ``\\r`` dropped. ``str.splitlines`` would also break at U+2028, U+2029, U+0085 and form feeds,
+    which are valid inside a JSON string or a token."""
+    return [line.removesuffix("\r") for line in text.split("\n")]

@@ -1,5 +1,5 @@
-"""Reading documents: paragraphs, JSON Lines and CoNLL (IOB1 or IOB2), and every malformed file
-ending in one ``FILE:LINE:`` error."""
+"""Reading documents: paragraphs, JSON Lines and CoNLL, every format found by content, and every
+malformed file ending in one ``FILE:LINE:`` error."""
 
 from __future__ import annotations
 
@@ -75,8 +75,9 @@ def test_iob2_input_is_kept_and_a_file_without_docstart_is_one_document(tmp_path
 
 MALFORMED = {
     "one column": ("Ada B-PER\nLovelace\n", 2, "one column"),
-    "tag shape": ("Ada B-PER\nLovelace PER\n", 2, "'PER' is not O, B-TYPE or I-TYPE"),
-    "BIOES tag": ("Ada S-PER\n", 1, "'S-PER' is not O"),
+    "tag shape": ("Ada B-PER\nLovelace PER\n", 2, "'PER' is not a tag of any scheme"),
+    "unknown prefix": ("Ada X-PER\n", 1, "'X-PER' is not a tag of any scheme: O, or B-TYPE"),
+    "prefix without a type": ("Ada B-PER\nLovelace I-\n", 2, "'I-' is not a tag"),
     "mixed columns": ("Ada NNP B-PER\nLovelace I-PER\n", 2, "2 columns, but the lines before have 3"),
     "no tokens": ("-DOCSTART- O\n\n\n", None, "has no tokens"),
 }
@@ -133,14 +134,21 @@ def test_paragraphs_become_documents(tmp_path: Path) -> None:
     assert whole.text == text
 
 
-def test_auto_format_goes_by_extension_and_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_auto_format_goes_by_content_then_extension_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="llm_embedding_ner")
     assert read_corpus(None, write(tmp_path, "x.ndjson", '{"text": "a"}'), "").format == "jsonl"
-    assert read_corpus(None, write(tmp_path, "x.bio", "a O\n"), "").format == "conll"
-    assert read_corpus(None, write(tmp_path, "x.md", "a O\n"), "").format == "text"
-    assert "as JSON Lines" in caplog.text and "as CoNLL" in caplog.text and "as plain text" in caplog.text
-    # --format wins over the extension.
-    assert read_corpus(None, write(tmp_path, "y.txt", "a O\n"), "", format="conll").format == "conll"
+    assert read_corpus(None, write(tmp_path, "x.md", "a O\nb B-PER\n"), "").format == "conll"
+    assert "as JSON Lines (its first line is a JSON object" in caplog.text
+    assert "as CoNLL (its lines have 2 columns ending in a tag" in caplog.text
+    # Content that looks like neither: the extension decides, and a malformed CoNLL file says where.
+    with pytest.raises(UserError, match=r"x\.bio:1: one column"):
+        read_corpus(None, write(tmp_path, "x.bio", "words\nand more\n"), "")
+    assert read_corpus(None, write(tmp_path, "x.md", "Just a note.\n"), "").format == "text"
+    assert "as plain text (it looks like neither JSON Lines nor CoNLL" in caplog.text
+    # --format wins over the content.
+    assert read_corpus(None, write(tmp_path, "y.txt", "a O\n"), "", format="text").format == "text"
 
 
 def test_format_and_split_combinations_that_make_no_sense_are_refused(tmp_path: Path) -> None:
@@ -148,3 +156,49 @@ def test_format_and_split_combinations_that_make_no_sense_are_refused(tmp_path: 
         read_corpus("Ada B-PER", None, "", format="conll")
     with pytest.raises(UserError, match="--split paragraphs applies to plain text"):
         read_corpus(None, write(tmp_path, "x.jsonl", '{"text": "a"}'), "", split="paragraphs")
+
+
+CONLL_2_COLUMNS = "EU B-ORG\nrejects O\nGerman B-MISC\n\nPeter B-PER\nBlackburn I-PER\n"
+SNIFFED = {
+    # name, content -> format
+    "CoNLL-2003 as shipped (test.txt)": ("test.txt", CONLL_IOB1, "conll"),
+    "CoNLL-2003 original name, no extension": ("eng.testb", CONLL_IOB1, "conll"),
+    "two columns, no -DOCSTART-": ("data.txt", CONLL_2_COLUMNS, "conll"),
+    "IOBES tags": ("data.txt", "EU S-ORG\nPeter B-PER\nBlackburn E-PER\n", "conll"),
+    "leading blank lines": ("data", "\n\n" + CONLL_2_COLUMNS, "conll"),
+    "JSON Lines, text form": ("data.txt", '{"text": "Ada met Babbage."}\n', "jsonl"),
+    "JSON Lines, tokens form": ("data.json", '{"tokens": ["Ada"], "ner_tags": ["B-PER"]}\n', "jsonl"),
+    "a table with tabs": ("people.txt", "name\tcity\nAda\tLondon\nCharles\tLondon\n", "text"),
+    "prose with tabs": ("notes.txt", "Dear Ada,\n\tthe engine is ready.\nO\n", "text"),
+    "prose ending in a capital O": ("notes.txt", "Give me an O\nand a K O\n", "text"),
+    "JSON that is not an object": ("list.txt", '["a", "b"]\n', "text"),
+}
+
+
+@pytest.mark.parametrize("case", SNIFFED)
+def test_format_found_by_content_whatever_the_file_is_called(case: str, tmp_path: Path) -> None:
+    name, content, expected = SNIFFED[case]
+    assert read_corpus(None, write(tmp_path, name, content), "").format == expected
+
+
+def test_standard_input_is_sniffed_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    stdin = io.TextIOWrapper(io.BytesIO(CONLL_2_COLUMNS.encode()))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    corpus = read_corpus(None, "-", "")
+    assert corpus.format == "conll" and corpus.has_gold
+
+
+def test_jsonl_records_end_at_newlines_only(tmp_path: Path) -> None:
+    # json.dumps(..., ensure_ascii=False) leaves U+2028, U+2029 and U+0085 raw inside strings;
+    # str.splitlines would break the record there.
+    texts = ["one\u2028two", "three\u2029four\u0085five", "six\x0cseven"]
+    import json
+
+    content = "\r\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts) + "\r\n"
+    corpus = read_corpus(None, write(tmp_path, "lines.jsonl", content), "")
+    assert [d.text for d in corpus.documents] == texts
+    with pytest.raises(UserError, match=r"bad\.jsonl:3: not valid JSON"):
+        read_corpus(None, write(tmp_path, "bad.jsonl", content.replace("six", '"six', 1)), "")

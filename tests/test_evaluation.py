@@ -18,7 +18,6 @@ from llm_embedding_ner.evaluation import (
     WRONG_TYPE,
     chunks,
     evaluate,
-    to_iob2,
 )
 
 TAGS = ["O", "O", "O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC"]
@@ -30,20 +29,6 @@ sentences_strategy = st.lists(
 def flatten(sentences: list[list[str]]) -> tuple[list[str], np.ndarray]:
     tags = [t for s in sentences for t in s]
     return tags, np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
-
-
-def test_iob1_becomes_iob2() -> None:
-    assert to_iob2(["I-PER", "I-PER", "O", "I-LOC", "B-LOC", "I-LOC", "I-ORG"]) == [
-        "B-PER",
-        "I-PER",
-        "O",
-        "B-LOC",
-        "B-LOC",
-        "I-LOC",
-        "B-ORG",
-    ]
-    iob2 = ["B-PER", "I-PER", "O", "B-LOC", "B-LOC"]
-    assert to_iob2(iob2) == iob2
 
 
 @settings(max_examples=300, deadline=None)

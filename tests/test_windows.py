@@ -115,7 +115,7 @@ def test_stitching_assigns_every_token_to_exactly_one_window_that_holds_it(
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_conll_words_are_read_as_the_same_words_typed_in(family: str, family_models: dict) -> None:
-    from llm_embedding_ner.corpus import parse_conll
+    from llm_embedding_ner.conll import parse_conll
     from llm_embedding_ner.windows import tokenize_words
 
     tokenizer = family_models[family].tokenizer
