@@ -99,6 +99,8 @@ def decode_entities(
     ``token_labels``/``token_scores`` each token's predicted label and its probability.
     A word of only whitespace (byte-level BPE's line-break piece ``Ċ``) is passed over: it
     neither starts, continues nor ends an entity, and no entity begins or ends with whitespace.
+    A word with no token at all (a gap in ``word_ids``: a gold word of characters the tokenizer
+    drops) is ``O``: it ends the entity before it.
     """
     n_tokens = len(token_labels)
     if n_tokens == 0:
@@ -138,7 +140,10 @@ def decode_entities(
             )
         open_type, open_words, open_scores = None, [], []
 
+    word_of = np.asarray(word_ids)[starts].tolist()
     for word, token in enumerate(starts.tolist()):
+        if word and word_of[word] != word_of[word - 1] + 1:
+            close()  # words between them have no token (a lone zero-width space): they are O
         if not word_visible[word]:  # only whitespace (a lone "Ċ" line break): neither in nor out
             continue
         prefix, entity_type = split_label(token_labels[token])

@@ -188,3 +188,22 @@ def test_decoding_gives_ordered_disjoint_spans_covering_exactly_the_entity_words
     covered = {w for w, (s, e) in enumerate(word_spans) if any(x.start <= s and e <= x.end for x in entities)}
     first_label = {w: labels[word_ids.index(w)] for w in set(word_ids)}
     assert covered == {w for w, label in first_label.items() if label != "O"}
+
+
+def test_a_word_without_tokens_is_outside_every_entity() -> None:
+    # "Peter <U+200B> Paris spoke": the zero-width space is a gold word with no token (a gap in
+    # the word ids); it counts as O, so the entity before it ends there.
+    text = "Peter \u200b Paris spoke"
+    offsets = np.asarray([(0, 5), (8, 13), (14, 19)])
+    word_ids = np.asarray([0, 2, 3])
+    labels = ["B-LOC", "I-LOC", "O"]
+    found = decode_entities(text, offsets, word_ids, labels, np.ones(3))
+    assert [(e.type, e.text) for e in found] == [("LOC", "Peter"), ("LOC", "Paris")]
+
+
+def test_a_gold_word_the_tokenizer_drops_leaves_a_gap(dslim_model) -> None:
+    from llm_embedding_ner.windows import tokenize_words
+
+    text = "Peter \u200b Paris spoke"
+    tokens = tokenize_words(dslim_model.tokenizer, text, [(0, 5), (6, 7), (8, 13), (14, 19)])
+    assert 1 not in tokens.word_ids.tolist() and {0, 2, 3} <= set(tokens.word_ids.tolist())
