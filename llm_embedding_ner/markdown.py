@@ -28,6 +28,7 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _NBSP = "\u00a0"
 _NARROW_NBSP = "\u202f"  # keeps an entity's type tag visually apart without a line break
+EMPTY_VALUE = '""'  # how an empty metadata value is shown
 
 
 def point_link(index: int, entity_path: str = "umap_embeddings") -> str:
@@ -189,7 +190,8 @@ def document_header(index: int, count: int, metadata: dict[str, object]) -> str:
     fields = [f"Document {index} of {count:,} (numbered from 0, as on the `document` timeline)"]
     for key, value in metadata.items():
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        fields.append(f"{escape_inline(str(key))}: {_one_line(shown)}")
+        # An empty value shows as "": nothing may stand between a space and the closing "*".
+        fields.append(f"{_one_line(str(key)) or EMPTY_VALUE}: {_one_line(shown) or EMPTY_VALUE}")
     return "*" + " · ".join(fields) + "*\n\n"
 
 

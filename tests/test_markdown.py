@@ -280,3 +280,12 @@ def test_every_entity_part_renders_bold_whatever_whitespace_surrounds_it(text: s
     expected = [part.strip() for e in entities for part in re.split(r"\r\n|\r|\n", e.text) if part.strip()]
     assert [t for t, _ in link_tokens(document, bold=True)] == expected
     assert visible(rendered_text(document, with_code=False).replace("\u202f", "")) == visible(text)
+
+
+def test_an_empty_metadata_value_leaves_no_italics_open() -> None:
+    from llm_embedding_ner.markdown import document_header
+
+    header = document_header(0, 2, {"title": "  ", "": "x", "source": "wiki"})
+    shown = rendered_text(header)
+    assert "*" not in shown and 'title: ""' in shown and "source: wiki" in shown
+    assert any(t.type == "em_open" for block in COMMONMARK.parse(header) for t in block.children or [])
