@@ -2,6 +2,7 @@
 
 documents -> tokenize into windows -> one forward pass -> decode entities (-> compare with
 gold labels) -> per layer: nearest neighbours, project to 3D, score how well types separate.
+``predict`` is the part before the projection, for callers that want only the model's output.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .corpus import Corpus, Document
+from .documents import Corpus, Document
 from .entities import Entity, decode_entities, entity_types, token_entity_index
 from .errors import UserError
 from .evaluation import Evaluation, chunks, evaluate, tags_from_chunks
@@ -20,7 +21,7 @@ from .layer_selection import LayerSpec, resolve_layers
 from .model_loading import DEFAULT_MODEL, LoadedModel, load_model
 from .progress import Stopwatch, throttled
 from .projection import ProjectionSettings
-from .token_display import show_tokens
+from .token_display import ShownTokens, show_tokens
 from .windows import DocumentTokens
 
 DOCUMENT_SEPARATOR = "\n\n"
@@ -120,6 +121,25 @@ class Analysis:
         return [view.layer for view in self.layers] == [self.n_layers]
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """What the model read and predicted, before any projection: tokens, labels, entities and,
+    with gold labels, the comparison."""
+
+    text: str  # the documents joined by DOCUMENT_SEPARATOR
+    stream: DocumentTokens
+    hidden: np.ndarray  # (n_selected_layers, n_tokens, hidden_size)
+    layer_numbers: tuple[int, ...]
+    shown: ShownTokens
+    labels: list[str]
+    scores: np.ndarray
+    entities: list[Entity]
+    entity_types: list[str]
+    token_entity: np.ndarray
+    class_ids: np.ndarray
+    gold: GoldComparison | None
+
+
 def analyze(
     text: str | Corpus,
     model: str | LoadedModel = DEFAULT_MODEL,
@@ -137,9 +157,6 @@ def analyze(
     ``layers`` is "last", "all", or a tuple of layer numbers (0 is the embedding output).
     ``label_map`` renames the model's entity types to the gold data's (``{"PER": "PERSON"}``).
     """
-    from .forward import DEFAULT_BATCH_SIZE, run_model
-    from .windows import tokenize_documents
-
     corpus = text if isinstance(text, Corpus) else Corpus([Document(text)], "text", False)
     docs = corpus.documents
     watch = Stopwatch()
@@ -149,6 +166,72 @@ def analyze(
         with watch.stage("load model") as note:
             loaded = load_model(model, device)
             note.append(f"{loaded.name} on {loaded.device}")
+    p = predict(corpus, loaded, batch_size=batch_size, layers=layers, label_map=label_map, watch=watch)
+    stream, tokens = p.stream, p.stream.tokens
+    with watch.stage("projection") as note:
+        settings = projection or ProjectionSettings()
+        views, method = view_layers(p.layer_numbers, p.hidden, p.class_ids, settings)
+        note.append(method if len(views) == 1 else f"{method}, {len(views)} layers")
+        mentions = (
+            mention_cloud(views[-1].hidden, p.entities, p.entity_types, settings) if corpus.split else None
+        )
+
+    token_document = np.repeat(np.arange(len(docs)), np.diff(stream.token_starts))
+    return Analysis(
+        text=p.text,
+        model_name=loaded.name,
+        n_layers=loaded.n_layers,
+        tokens=p.shown.labels,
+        pieces=tokens.pieces,
+        link_texts=p.shown.link_texts,
+        space_only=tokens.space_only,
+        offsets=tokens.offsets,
+        word_ids=tokens.word_ids,
+        labels=p.labels,
+        scores=p.scores,
+        entities=p.entities,
+        entity_types=p.entity_types,
+        token_entity=p.token_entity,
+        class_ids=p.class_ids,
+        layers=views,
+        projection_method=method,
+        timings=watch.seconds,
+        documents=[
+            DocumentView(
+                int(stream.char_starts[i]),
+                int(stream.char_starts[i]) + len(d.text),
+                int(stream.token_starts[i]),
+                int(stream.token_starts[i + 1]),
+                int(stream.word_starts[i]),
+                int(stream.word_starts[i + 1]),
+                d.metadata,
+            )
+            for i, d in enumerate(docs)
+        ],
+        is_corpus=corpus.split,
+        token_document=token_document,
+        token_sentence=token_sentences(docs, stream) if corpus.has_gold else None,
+        gold=p.gold,
+        mentions=mentions,
+    )
+
+
+def predict(
+    corpus: Corpus,
+    loaded: LoadedModel,
+    *,
+    batch_size: int | None = None,
+    layers: LayerSpec = "last",
+    label_map: dict[str, str] | None = None,
+    watch: Stopwatch | None = None,
+) -> Prediction:
+    """Tokenize, run the model once and decode: everything ``analyze`` does before projecting.
+    ``watch`` times the stages (a new one if not given)."""
+    from .forward import DEFAULT_BATCH_SIZE, run_model
+    from .windows import tokenize_documents
+
+    docs = corpus.documents
+    watch = watch or Stopwatch()
     layer_numbers = resolve_layers(layers, loaded.n_layers)
     model_types = entity_types(loaded.labels)
     rename = check_label_map(label_map or {}, model_types)
@@ -198,49 +281,19 @@ def analyze(
             note.append(
                 f"micro F1 {gold.evaluation.micro.f1:.3f} against {gold.evaluation.micro.support:,} gold"
             )
-    with watch.stage("projection") as note:
-        settings = projection or ProjectionSettings()
-        views, method = view_layers(layer_numbers, output.hidden, class_ids, settings)
-        note.append(method if len(views) == 1 else f"{method}, {len(views)} layers")
-        mentions = mention_cloud(views[-1].hidden, entities, types, settings) if corpus.split else None
-
-    token_document = np.repeat(np.arange(len(docs)), np.diff(stream.token_starts))
-    return Analysis(
-        text=joined_text,
-        model_name=loaded.name,
-        n_layers=loaded.n_layers,
-        tokens=shown.labels,
-        pieces=tokens.pieces,
-        link_texts=shown.link_texts,
-        space_only=tokens.space_only,
-        offsets=tokens.offsets,
-        word_ids=tokens.word_ids,
-        labels=labels,
-        scores=scores,
-        entities=entities,
-        entity_types=types,
-        token_entity=token_entity,
-        class_ids=class_ids,
-        layers=views,
-        projection_method=method,
-        timings=watch.seconds,
-        documents=[
-            DocumentView(
-                int(stream.char_starts[i]),
-                int(stream.char_starts[i]) + len(d.text),
-                int(stream.token_starts[i]),
-                int(stream.token_starts[i + 1]),
-                int(stream.word_starts[i]),
-                int(stream.word_starts[i + 1]),
-                d.metadata,
-            )
-            for i, d in enumerate(docs)
-        ],
-        is_corpus=corpus.split,
-        token_document=token_document,
-        token_sentence=token_sentences(docs, stream) if corpus.has_gold else None,
-        gold=gold,
-        mentions=mentions,
+    return Prediction(
+        joined_text,
+        stream,
+        output.hidden,
+        layer_numbers,
+        shown,
+        labels,
+        scores,
+        entities,
+        types,
+        token_entity,
+        class_ids,
+        gold,
     )
 
 

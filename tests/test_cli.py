@@ -493,3 +493,16 @@ def test_every_model_family_end_to_end(family: str, family_model_dirs: dict, tmp
     assert any(points["Named Entity"])
     text_document = logged["/text"]["TextDocument:text"][0]
     assert "** " not in text_document and " **" not in text_document
+
+
+def test_conll_from_standard_input_is_found_and_named(dslim_model_dir: Path, tmp_path: Path) -> None:
+    from .test_pipeline import conll_text
+
+    out = tmp_path / "stdin.rrd"
+    conll = conll_text(seed=3, iob1=False, n_documents=1).encode()
+    result = run_cli(
+        "--model", str(dslim_model_dir), "--file", "-", "--headless", "--save", str(out), stdin=conll
+    )
+    assert result.returncode == 0, result.stderr
+    assert "read standard input as CoNLL" in result.stderr
+    assert "Entity-level scores against standard input" in read_rrd(out)["/metrics"]["TextDocument:text"][0]

