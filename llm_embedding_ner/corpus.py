@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .conll import conll_evidence, parse_conll
@@ -86,24 +88,23 @@ def read_corpus(
             raise UserError(f"--format {chosen} reads a file or directory, not standard input")
         if split != "none":
             raise UserError(f"--split {split} applies to plain text, not to {_FORMAT_NAMES[chosen]}")
-        _say(name, chosen, why, format)
         reader = read_parquet if chosen == "parquet" else read_saved_dataset
-        return Corpus(reader(path, name, label_names, scheme), chosen, True)
+        with _saying(name, chosen, why, format):
+            return Corpus(reader(path, name, label_names, scheme), chosen, True)
 
     raw = read_text(text, file, default)
     if format == "auto" and file is not None:
         chosen, why = _text_format(raw, path)
     if chosen != "text" and split != "none":
         raise UserError(f"--split {split} applies to plain text, not to {_FORMAT_NAMES[chosen]} files")
-    if file is not None:
-        _say(name, chosen, why, format)
-    if chosen == "jsonl":
-        return Corpus(parse_jsonl(raw, name, label_names, scheme), "jsonl", True)
-    if chosen == "conll":
-        return Corpus(parse_conll(raw, name, scheme), "conll", True)
-    if split == "paragraphs":
-        return Corpus(split_paragraphs(raw), "text", True)
-    return Corpus([Document(raw)], "text", False)
+    with _saying(name if file is not None else None, chosen, why, format):
+        if chosen == "jsonl":
+            return Corpus(parse_jsonl(raw, name, label_names, scheme), "jsonl", True)
+        if chosen == "conll":
+            return Corpus(parse_conll(raw, name, scheme), "conll", True)
+        if split == "paragraphs":
+            return Corpus(split_paragraphs(raw), "text", True)
+        return Corpus([Document(raw)], "text", False)
 
 
 def _binary_format(path: Path) -> tuple[str, str] | None:
@@ -140,9 +141,20 @@ def _text_format(raw: str, path: Path | None) -> tuple[str, str]:
     return "text", "it looks like neither JSON Lines nor CoNLL"
 
 
-def _say(name: str, chosen: str, why: str, format: str) -> None:
-    if format == "auto":
-        log.info("read %s as %s (%s; --format chooses)", name, _FORMAT_NAMES[chosen], why)
+@contextmanager
+def _saying(name: str | None, chosen: str, why: str, format: str) -> Iterator[None]:
+    """Say which format ``--format auto`` chose and why, once the file has been read. If reading
+    fails, the choice goes into the error's one line instead: the user sees why the file was read
+    that way (a text file called .conll, say) without a second line on stderr."""
+    if format != "auto" or name is None:
+        yield
+        return
+    choice = f"read {name} as {_FORMAT_NAMES[chosen]} ({why}; --format chooses)"
+    try:
+        yield
+    except UserError as e:
+        raise UserError(f"{e} [{choice}]") from e
+    log.info("%s", choice)
 
 
 def split_paragraphs(text: str) -> list[Document]:

@@ -143,8 +143,11 @@ def test_auto_format_goes_by_content_then_extension_and_says_why(
     assert "as JSON Lines (its first line is a JSON object" in caplog.text
     assert "as CoNLL (its lines have 2 columns ending in a tag" in caplog.text
     # Content that looks like neither: the extension decides, and a malformed CoNLL file says where.
-    with pytest.raises(UserError, match=r"x\.bio:1: one column"):
+    # The error's one line also says why the file was read as CoNLL; nothing is announced before.
+    caplog.clear()
+    with pytest.raises(UserError, match=r"x\.bio:1: one column.*\[read .*x\.bio as CoNLL \(from its ext"):
         read_corpus(None, write(tmp_path, "x.bio", "words\nand more\n"), "")
+    assert "x.bio" not in caplog.text
     assert read_corpus(None, write(tmp_path, "x.md", "Just a note.\n"), "").format == "text"
     assert "as plain text (it looks like neither JSON Lines nor CoNLL" in caplog.text
     # --format wins over the content.
