@@ -66,3 +66,34 @@ def test_distance_matrix_matches_scipy(metric: str) -> None:
     np.testing.assert_allclose(
         distance_matrix(x, metric), cdist(x.astype(np.float64), x, scipy_name), atol=1e-9
     )
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "correlation"])
+def test_exact_neighbours_in_blocks_equal_the_dense_matrix(
+    metric: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llm_embedding_ner.neighbours as neighbours
+
+    x = vectors(300)
+    monkeypatch.setattr(neighbours, "BLOCK_BYTES", 4 * 300 * 37)  # blocks of 37 rows, the last shorter
+    blocked = neighbours._exact_in_blocks(x, 6, metric)
+    dense = neighbours._exact(x, 6, metric)
+    np.testing.assert_array_equal(blocked.indices, dense.indices)
+    np.testing.assert_allclose(blocked.distances, dense.distances, atol=1e-5)
+
+
+def test_thousands_of_tokens_get_exact_neighbours_without_nn_descent(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llm_embedding_ner.neighbours as neighbours
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("NN-descent was used")
+
+    monkeypatch.setattr(neighbours, "_approximate", refuse)
+    x = vectors(5000, dim=24)
+    found = nearest_neighbours(x, 5, "cosine")
+    rows = np.arange(0, 5000, 97)
+    distances = distance_matrix(x, "cosine")[rows]
+    distances[np.arange(rows.size), rows] = np.inf
+    np.testing.assert_array_equal(found.indices[rows], np.argsort(distances, axis=1, kind="stable")[:, :5])
+    with pytest.raises(AssertionError, match="NN-descent"):
+        nearest_neighbours(x, 5, "manhattan")  # no matrix form: approximate above 4,096 points
