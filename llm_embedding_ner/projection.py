@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 # UMAP either refuses or has too few neighbours to say anything PCA would not.
 MIN_UMAP_POINTS = 8
 LARGE_INPUT_POINTS = 50_000
+# From here on UMAP runs 100 epochs instead of 200. On the CoNLL-2003 test set's 57,924 tokens
+# (a fine-tuned MiniLM's last layer) that cuts the fit from 46 s to 28 s, keeps the separation of
+# entity types in 3D (0.928 against 0.929) and 95% of the hidden-space neighbours kept in 3D
+# (0.299 of each token's 15 against 0.315). Optimising is single-threaded, for the seed's sake.
+MANY_POINTS = 20_000
 # A following layout starts close to where it should end: a tenth of UMAP's default learning
 # rate and half the epochs adjust it to its own layer without reshuffling the picture.
 FOLLOW_LEARNING_RATE = 0.1
@@ -48,9 +53,15 @@ class ProjectionSettings:
     metric: str = "cosine"
     # Fixed seed: UMAP then runs single-threaded and two runs give identical coordinates.
     seed: int = 42
-    # UMAP's own choice for inputs over 10k points, used for all: small clouds settle well within
-    # it, and it costs 2.5x less than the 500 epochs umap-learn would spend on them.
-    n_epochs: int = 200
+    # None: 200 epochs, umap-learn's own choice for inputs over 10k points (small clouds settle
+    # well within it, at 2.5x less than the 500 umap-learn spends on them), and 100 from
+    # MANY_POINTS on (see there).
+    n_epochs: int | None = None
+
+    def epochs_for(self, n_points: int) -> int:
+        if self.n_epochs is not None:
+            return self.n_epochs
+        return 200 if n_points < MANY_POINTS else 100
 
 
 @dataclass(frozen=True)
@@ -93,7 +104,8 @@ def project_to_3d(
 
     umap = import_umap()
     large = n >= LARGE_INPUT_POINTS
-    epochs = settings.n_epochs if follow is None else max(1, round(settings.n_epochs * FOLLOW_EPOCH_SHARE))
+    epochs = settings.epochs_for(n)
+    epochs = epochs if follow is None else max(1, round(epochs * FOLLOW_EPOCH_SHARE))
     reducer = umap.UMAP(
         n_components=3,
         n_neighbors=n_neighbors,

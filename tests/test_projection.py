@@ -99,3 +99,11 @@ def test_precomputed_neighbours_are_what_umap_uses() -> None:
     # Neighbours of other points give another layout: UMAP really used the ones passed in.
     other = project_to_3d(x, settings, nearest_neighbours(vectors(120, seed=9), 9, settings.metric))
     assert not np.allclose(given.coordinates, other.coordinates)
+
+
+def test_many_points_get_fewer_epochs_unless_asked() -> None:
+    from llm_embedding_ner.projection import MANY_POINTS
+
+    assert ProjectionSettings().epochs_for(MANY_POINTS - 1) == 200
+    assert ProjectionSettings().epochs_for(MANY_POINTS) == 100
+    assert ProjectionSettings(n_epochs=300).epochs_for(10 * MANY_POINTS) == 300
