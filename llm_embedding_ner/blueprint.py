@@ -23,11 +23,13 @@ def default_blueprint(
     camera: rrb.EyeControls3D | None = None,
     corpus: bool = False,
     gold: bool = False,
+    active_cloud: str | None = None,
 ) -> rrb.Blueprint:
     """Documents beside the 3D cloud. ``layer_timeline``: the time panel opens on ``layer``;
     ``score_series``: separation scores plotted beside; ``corpus``: documents on the
     ``document`` timeline and the entity-mention cloud; ``gold``: the cloud coloured three
-    ways (one tab each) and the metrics."""
+    ways (one tab each) and the metrics. ``active_cloud`` names the tab shown first ("Errors");
+    the first one by default."""
     documents = rrb.Vertical(
         rrb.TextDocumentView(origin="text", name="Text"),
         rrb.TextDocumentView(origin="tokenized_text", name="Tokenized text"),
@@ -59,7 +61,8 @@ def default_blueprint(
                 plot_legend=rrb.PlotLegend(corner="LeftBottom"),
             )
         )
-    columns: list[rrb.Container | rrb.View] = [documents, rrb.Tabs(*clouds) if len(clouds) > 1 else cloud]
+    tabs = rrb.Tabs(*clouds, active_tab=active_cloud) if len(clouds) > 1 else cloud
+    columns: list[rrb.Container | rrb.View] = [documents, tabs]
     if side:
         columns.append(rrb.Vertical(*side) if len(side) > 1 else side[0])
     return rrb.Blueprint(
@@ -69,7 +72,7 @@ def default_blueprint(
     )
 
 
-def blueprint_for(analysis: Analysis) -> rrb.Blueprint:
+def blueprint_for(analysis: Analysis, active_cloud: str | None = None) -> rrb.Blueprint:
     layouts = np.concatenate([view.coordinates for view in analysis.layers])
     return default_blueprint(
         layer_timeline=not analysis.last_layer_only,
@@ -77,6 +80,7 @@ def blueprint_for(analysis: Analysis) -> rrb.Blueprint:
         camera=camera_for(layouts),
         corpus=analysis.is_corpus,
         gold=analysis.gold is not None,
+        active_cloud=active_cloud,
     )
 
 

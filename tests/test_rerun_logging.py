@@ -80,3 +80,11 @@ def test_the_camera_frames_every_point_of_every_layer() -> None:
     # Far enough back that the bounding sphere of the cloud fits in the view.
     assert np.linalg.norm(position - target) > 2 * np.linalg.norm(points.max(0) - points.min(0)) / 2
     assert camera_for(np.empty((0, 3))) is None
+
+
+def test_the_blueprint_can_open_on_the_errors_tab() -> None:
+    from llm_embedding_ner.blueprint import default_blueprint
+
+    blueprint = default_blueprint(corpus=True, gold=True, active_cloud="Errors")
+    tabs = blueprint.root_container.contents[1]  # documents, then the clouds
+    assert tabs.active_tab == "Errors"

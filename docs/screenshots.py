@@ -1,0 +1,62 @@
+"""The recordings behind the README's screenshots, made with the demo model.
+
+    python docs/demo_model.py docs/.demo-model            # once: the model (about 25 minutes)
+    python docs/screenshots.py docs/.demo-model docs/.screenshots
+
+writes three recordings to the output folder:
+
+    default.rrd   the built-in paragraph                  (README: docs/default.png)
+    layers.rrd    the same with --layers all              (docs/layers.png)
+    errors.rrd    the CoNLL-2003 test split, Errors tab   (docs/corpus_errors.png)
+
+Open each in a Rerun viewer and take the picture. The README's were rendered by the web viewer
+in headless Chromium at 1600x1000. The CoNLL-2003 data is fetched into a cache on first use
+(conll2003.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from conll2003 import conll2003
+
+
+def save(analysis, path: Path, source: str = "the gold labels", active_cloud: str | None = None) -> None:
+    import rerun as rr
+
+    from llm_embedding_ner.blueprint import blueprint_for
+    from llm_embedding_ner.rerun_logging import APPLICATION_ID, log_to_rerun
+
+    recording = rr.RecordingStream(APPLICATION_ID)
+    recording.save(path, default_blueprint=blueprint_for(analysis, active_cloud))
+    log_to_rerun(analysis, recording, source=source)
+    recording.flush()
+    print(path)
+
+
+def main(model_dir: Path, out: Path) -> None:
+    from llm_embedding_ner.corpus import read_corpus
+    from llm_embedding_ner.default_text import DEFAULT_TEXT
+    from llm_embedding_ner.model_loading import load_model
+    from llm_embedding_ner.pipeline import analyze
+
+    out.mkdir(parents=True, exist_ok=True)
+    model = load_model(str(model_dir))
+    save(analyze(DEFAULT_TEXT, model), out / "default.rrd")
+    save(analyze(DEFAULT_TEXT, model, layers="all"), out / "layers.rrd")
+    test = conll2003("test")
+    save(analyze(read_corpus(None, str(test), ""), model), out / "errors.rrd", test.name, "Errors")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("model", type=Path, nargs="?", default=Path("docs/.demo-model"))
+    parser.add_argument("out", type=Path, nargs="?", default=Path("docs/.screenshots"))
+    args = parser.parse_args()
+    main(args.model, args.out)
