@@ -34,6 +34,10 @@ def test_log_to_rerun_writes_every_entity_path_to_the_given_recording(
     assert points["Points3D:class_ids"] == analysis.class_ids.tolist()
     assert len(points["Points3D:positions"]) == len(analysis.tokens)
     assert {"Token", "Named Entity", "Label", "Score"} <= set(points)
+    # Tokens of no entity are drawn smaller (radii in screen points are stored negative).
+    radii = np.asarray(points["Points3D:radii"])
+    assert radii.shape == (len(analysis.tokens),) and (radii < 0).all()
+    assert (radii[analysis.class_ids == 0] > radii[analysis.class_ids > 0].max()).all()
 
 
 def test_class_colours_are_distinct() -> None:
