@@ -10,8 +10,9 @@ writes three recordings to the output folder:
     errors.rrd    the CoNLL-2003 test split, Errors tab   (docs/corpus_errors.png)
 
 Open each in a Rerun viewer and take the picture. The README's were rendered by the web viewer
-in headless Chromium at 1600x1000. The CoNLL-2003 data is fetched into a cache on first use
-(conll2003.py).
+in headless Chromium at 1600x1000. The script also prints the numbers the README quotes: the
+separation table of the layer view and the scores on the test split. The CoNLL-2003 data is
+fetched into a cache on first use (conll2003.py).
 """
 
 from __future__ import annotations
@@ -39,17 +40,23 @@ def save(analysis, path: Path, source: str = "the gold labels", active_cloud: st
 
 
 def main(model_dir: Path, out: Path) -> None:
+    from llm_embedding_ner.cli import separation_table
     from llm_embedding_ner.corpus import read_corpus
     from llm_embedding_ner.default_text import DEFAULT_TEXT
+    from llm_embedding_ner.markdown import metrics_document
     from llm_embedding_ner.model_loading import load_model
     from llm_embedding_ner.pipeline import analyze
 
     out.mkdir(parents=True, exist_ok=True)
     model = load_model(str(model_dir))
     save(analyze(DEFAULT_TEXT, model), out / "default.rrd")
-    save(analyze(DEFAULT_TEXT, model, layers="all"), out / "layers.rrd")
+    layers = analyze(DEFAULT_TEXT, model, layers="all")
+    save(layers, out / "layers.rrd")
+    print(separation_table(layers))  # the README's table under the layer view
     test = conll2003("test")
-    save(analyze(read_corpus(None, str(test), ""), model), out / "errors.rrd", test.name, "Errors")
+    corpus = analyze(read_corpus(None, str(test), ""), model)
+    save(corpus, out / "errors.rrd", test.name, "Errors")
+    print(metrics_document(corpus.gold.evaluation, corpus.entity_types, test.name))  # the README's scores
 
 
 if __name__ == "__main__":
