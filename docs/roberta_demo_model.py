@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from conll2003 import conll2003, read_sentences
+from demo_model import LABELS, encode  # the same labels, and sentences encoded as the tool reads them
 
-LABELS = ["O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa's ids 0 to 4
 
 
@@ -50,29 +50,6 @@ def train_tokenizer(texts: list[str], vocab_size: int):  # -> RobertaTokenizerFa
     model = json.loads(backend.to_str())["model"]
     merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
     return RobertaTokenizerFast(vocab=model["vocab"], merges=merges, model_max_length=512)
-
-
-def encode(tokenizer, sentences: list[tuple[list[str], list[str]]]) -> list[tuple[list[int], list[int]]]:
-    """Input ids (with <s> and </s>) and labels (-100 but on each word's first piece)."""
-    from llm_embedding_ner.windows import tokenize_words
-
-    label_id = {label: i for i, label in enumerate(LABELS)}
-    encoded = []
-    for words, tags in sentences:
-        spans, position = [], 0
-        for word in words:
-            spans.append((position, position + len(word)))
-            position += len(word) + 1
-        tokens = tokenize_words(tokenizer, " ".join(words), spans)
-        labels = [-100] * tokens.ids.size
-        previous = -1
-        for i, word in enumerate(tokens.word_ids.tolist()):
-            if word != previous:
-                labels[i] = label_id[tags[word]]
-            previous = word
-        ids = [tokenizer.cls_token_id, *tokens.ids.tolist(), tokenizer.sep_token_id]
-        encoded.append((ids, [-100, *labels, -100]))
-    return encoded
 
 
 def transplant(model, tokenizer) -> None:
