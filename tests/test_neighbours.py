@@ -89,6 +89,7 @@ def test_thousands_of_tokens_get_exact_neighbours_without_nn_descent(monkeypatch
         raise AssertionError("NN-descent was used")
 
     monkeypatch.setattr(neighbours, "_approximate", refuse)
+    monkeypatch.setattr(neighbours, "_nn_descent_compiled", set())
     x = vectors(5000, dim=24)
     found = nearest_neighbours(x, 5, "cosine")
     rows = np.arange(0, 5000, 97)
@@ -97,3 +98,16 @@ def test_thousands_of_tokens_get_exact_neighbours_without_nn_descent(monkeypatch
     np.testing.assert_array_equal(found.indices[rows], np.argsort(distances, axis=1, kind="stable")[:, :5])
     with pytest.raises(AssertionError, match="NN-descent"):
         nearest_neighbours(x, 5, "manhattan")  # no matrix form: approximate above 4,096 points
+
+
+def test_once_nn_descent_is_compiled_its_metric_keeps_using_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llm_embedding_ner.neighbours as neighbours
+
+    used = []
+    monkeypatch.setattr(neighbours, "_approximate", lambda x, k, metric, seed: used.append(metric))
+    monkeypatch.setattr(neighbours, "_nn_descent_compiled", {"cosine"})
+    x = vectors(5000, dim=24)
+    nearest_neighbours(x, 5, "cosine")  # compiled already: its search is cheaper than exact
+    assert used == ["cosine"]
+    assert nearest_neighbours(x, 5, "euclidean").indices.shape == (5000, 5)  # not compiled: exact
+    assert used == ["cosine"]
