@@ -177,18 +177,31 @@ def child(args: argparse.Namespace) -> None:
     marks.update(analysis.timings)  # type: ignore[attr-defined]
     marks["logging"] = ended - captured["analyzed_at"]  # type: ignore[operator]
 
-    # The bare loop: the same windows and batch size, straight through the model.
+    # The bare loop: the same windows (a corpus: each document's own, padded and masked) and batch
+    # size, straight through the model.
+    from llm_embedding_ner.corpus import read_corpus
     from llm_embedding_ner.forward import DEFAULT_BATCH_SIZE
-    from llm_embedding_ner.windows import make_windows, special_frame, tokenize
+    from llm_embedding_ner.pipeline import DOCUMENT_SEPARATOR
+    from llm_embedding_ner.windows import tokenize_documents
 
     loaded = captured["model"]
-    tokens = tokenize(loaded.tokenizer, analysis.text)  # type: ignore[attr-defined]
-    windows = make_windows(tokens, *special_frame(loaded.tokenizer), loaded.max_length)  # type: ignore[attr-defined]
+    documents = read_corpus(None, args.file, "").documents
+    windows = tokenize_documents(
+        loaded.tokenizer,  # type: ignore[attr-defined]
+        [d.text for d in documents],
+        [d.words for d in documents],
+        loaded.max_length,  # type: ignore[attr-defined]
+        DOCUMENT_SEPARATOR,
+    ).windows
     start = time.perf_counter()
     with torch.inference_mode():
         for first in range(0, windows.input_ids.shape[0], DEFAULT_BATCH_SIZE):
-            batch = torch.from_numpy(windows.input_ids[first : first + DEFAULT_BATCH_SIZE])
-            loaded.model(input_ids=batch, attention_mask=torch.ones_like(batch))  # type: ignore[attr-defined]
+            lengths = torch.from_numpy(windows.lengths[first : first + DEFAULT_BATCH_SIZE])
+            batch = torch.from_numpy(
+                windows.input_ids[first : first + DEFAULT_BATCH_SIZE, : int(lengths.max())]
+            )
+            mask = (torch.arange(batch.shape[1])[None, :] < lengths[:, None]).long()
+            loaded.model(input_ids=batch, attention_mask=mask)  # type: ignore[attr-defined]
     bare_forward = time.perf_counter() - start
 
     print(
@@ -277,9 +290,13 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, torch {torch.__version__} ({threads} threads)"
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    return "\n".join("| " + " | ".join(row) + " |" for row in [header, ["---"] * len(header), *rows])
+
+
 def table(results: dict) -> str:
     header = ["text", "mode", "tokens", *STAGES, "end to end", "peak RSS", "fwd / bare"]
-    rows = [header, ["---"] * len(header)]
+    rows = []
     for key, r in results["cases"].items():
         size, mode = key.split("/")
         rows.append(
@@ -293,8 +310,7 @@ def table(results: dict) -> str:
                 f"{r['forward_ratio']:.2f}",
             ]
         )
-    lines = ["| " + " | ".join(row) + " |" for row in rows]
-    lines.append("")
+    lines = [markdown_table(header, rows), ""]
     lines.append(f"Stage times in seconds, medians of the runs; `--help`: {results['help_seconds']:.2f} s.")
     lines.append(f"Machine: {results['machine']}.")
     return "\n".join(lines)

@@ -104,7 +104,7 @@ def main() -> None:
         f"{result['end_to_end']:.0f} s",
         f"{result['peak_rss_mb'] / 1024:.2f} GiB",
     ]
-    print("| " + " | ".join(header) + " |\n|" + " --- |" * len(header) + "\n| " + " | ".join(row) + " |")
+    print(bench.markdown_table(header, [row]))
     print(f"\nStage times in seconds, median of {len(runs)} warm run(s). Machine: {result['machine']}.")
 
 
