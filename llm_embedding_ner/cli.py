@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
 import sys
 import warnings
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 from . import __version__
 from .corpus import FORMATS, SPLITS
 from .default_text import DEFAULT_TEXT
-from .errors import UserError
+from .errors import UserError, first_line
 from .layer_selection import LayerSpec, parse_layers, resolve_layers
 from .model_loading import DEFAULT_MODEL, DEVICES
 from .progress import Stopwatch
@@ -255,10 +256,14 @@ def _source_name(file: str | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Rerun's own log lines (a lost viewer connection, retried at shutdown) would follow our one
+    # line about it; RUST_LOG set by the user still shows them. Read when rerun starts logging.
+    os.environ.setdefault("RUST_LOG", "off")
     args = build_parser().parse_args(argv)
     _setup_output(quiet=args.quiet)
     try:
         check_sink(args)
+        no_viewer = prepare_spawn(args)
         from .corpus import read_corpus
 
         corpus = read_corpus(
@@ -289,19 +294,46 @@ def main(argv: list[str] | None = None) -> int:
     import rerun as rr
 
     from .blueprint import blueprint_for
+    from .delivery import how_to_open, new_recording_path, save_recording
     from .rerun_logging import APPLICATION_ID, log_to_rerun
 
+    source = _source_name(args.file)
     try:
         with Stopwatch().stage("logging"):
-            recording = rr.script_setup(args, APPLICATION_ID, default_blueprint=blueprint_for(analysis))
-            log_to_rerun(analysis, recording, source=_source_name(args.file))
-            recording.flush()  # the .rrd is complete when main returns, also when called in-process
+            if no_viewer:
+                saved_to = new_recording_path()
+                save_recording(analysis, saved_to, source)
+            else:
+                recording = rr.script_setup(args, APPLICATION_ID, default_blueprint=blueprint_for(analysis))
+                log_to_rerun(analysis, recording, source=source)
+                recording.flush()  # the .rrd is complete when main returns, also when called in-process
     except KeyboardInterrupt:
         print(f"interrupted while logging: {_discard_partial(args)}", file=sys.stderr)
         return 130
+    except Exception as e:  # the viewer closed, crashed or never listened; a flush failed
+        # Nothing computed is lost: the whole recording goes to a new file. Should that fail
+        # too, the first error is a bug and keeps its traceback.
+        try:
+            path = new_recording_path()
+            save_recording(analysis, path, source)
+        except Exception:
+            raise e from None
+        print(
+            f"error: the recording could not be delivered ({first_line(e)}). Saved it to {path}: "
+            f"{how_to_open(path)}",
+            file=sys.stderr,
+        )
+        return 1
     logging.getLogger("llm_embedding_ner").info(separation_table(analysis))
     if analysis.gold is not None:
         logging.getLogger("llm_embedding_ner").info(scores_line(analysis))
+    if no_viewer:
+        print(
+            f"no viewer can be started here: {no_viewer}. Saved the recording to {saved_to}: "
+            f"{how_to_open(saved_to)}",
+            file=sys.stderr,
+        )
+        return 0
     rr.script_teardown(args)  # with --serve: keeps serving until Ctrl-C
     return 0
 
@@ -345,6 +377,23 @@ def check_sink(args: argparse.Namespace) -> None:
         _check_writable(Path(args.save))
     elif sink == "connect":
         _check_viewer_listening(args.url or DEFAULT_VIEWER_URL)
+
+
+def prepare_spawn(args: argparse.Namespace) -> str | None:
+    """For the default sink, a spawned viewer: why none can be started here (the recording is
+    then saved to a file instead), or None; a venv's ``rerun`` found beside Python goes on PATH
+    for rerun's spawn to find."""
+    from .delivery import spawn_blocker, viewer_executable
+
+    if chosen_sink(args) != "spawn":
+        return None
+    blocker = spawn_blocker()
+    executable = viewer_executable()
+    if blocker is None and executable is not None:
+        folder = str(Path(executable).parent)
+        if folder not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = folder + os.pathsep + os.environ.get("PATH", "")
+    return blocker
 
 
 def _check_writable(path: Path) -> None:

@@ -1,0 +1,97 @@
+"""Where the recording goes, and what happens when it cannot get there.
+
+By default the tool spawns a Rerun viewer. That needs the ``rerun`` executable and, on Linux, a
+display: a remote box over SSH, a server or a container has no display, and a venv's Python run
+without activating the venv does not find ``rerun`` on PATH. Rerun then fails only after the
+whole analysis, with a traceback. So the tool decides before the model loads whether a viewer
+can be spawned; when it cannot, or when delivery fails later for any reason, the recording is
+saved to a new file in the current directory and one line says where and how to open it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .pipeline import Analysis
+
+VIEWER = "rerun"
+RECORDING_PREFIX = "llm_embedding_ner"
+
+
+def viewer_executable(
+    environ: Mapping[str, str] | None = None,
+    python: str | None = None,
+    which: Callable[..., str | None] = shutil.which,
+) -> str | None:
+    """The ``rerun`` executable: on PATH, or next to the running Python (a venv's ``bin/``, used
+    without activating the venv, as IDEs and cron do)."""
+    environ = os.environ if environ is None else environ
+    python = python or sys.executable
+    found = which(VIEWER, path=environ.get("PATH"))
+    if found:
+        return found
+    beside = Path(python).parent / (VIEWER + (".exe" if sys.platform == "win32" else ""))
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+def spawn_blocker(
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
+    python: str | None = None,
+    which: Callable[..., str | None] = shutil.which,
+) -> str | None:
+    """Why no viewer can be spawned here (a few words), or None when one can."""
+    environ = os.environ if environ is None else environ
+    platform = platform or sys.platform
+    if viewer_executable(environ, python, which) is None:
+        return f"no `{VIEWER}` executable on PATH or beside {python or sys.executable}"
+    if platform.startswith("linux") and not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY")):
+        return "no display (DISPLAY and WAYLAND_DISPLAY are unset)"
+    return None
+
+
+def new_recording_path(directory: Path | None = None, stamp: str | None = None) -> Path:
+    """A file name that no file has yet, in ``directory`` (the current one by default, or the
+    temporary folder when that cannot be written), created empty so that no other run takes it:
+    ``llm_embedding_ner-20261126-174512.rrd``, then ``-2``, ``-3``... if taken."""
+    stamp = stamp or time.strftime("%Y%m%d-%H%M%S")
+    folders = [directory] if directory is not None else [Path("."), Path(tempfile.gettempdir())]
+    for folder in folders:
+        for n in range(1, 1000):
+            path = folder / f"{RECORDING_PREFIX}-{stamp}{'' if n == 1 else f'-{n}'}.rrd"
+            try:
+                with open(path, "x"):
+                    return path
+            except FileExistsError:
+                continue
+            except OSError:
+                break  # not writable: the next folder
+    raise OSError(f"cannot create a recording file in {', '.join(str(f) for f in folders)}")
+
+
+def how_to_open(path: Path) -> str:
+    return (
+        f"open it with `{VIEWER} {path}` on a machine with a screen, "
+        "or run again with --serve to view it in a browser"
+    )
+
+
+def save_recording(analysis: Analysis, path: Path, source: str) -> None:
+    """The whole recording, with its default blueprint, in the .rrd file ``path``."""
+    import rerun as rr
+
+    from .blueprint import blueprint_for
+    from .rerun_logging import APPLICATION_ID, log_to_rerun
+
+    recording = rr.RecordingStream(APPLICATION_ID)
+    recording.save(str(path), default_blueprint=blueprint_for(analysis))
+    log_to_rerun(analysis, recording, source=source)
+    recording.flush()
