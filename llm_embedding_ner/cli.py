@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import socket
 import sys
@@ -294,17 +295,27 @@ def main(argv: list[str] | None = None) -> int:
     import rerun as rr
 
     from .blueprint import blueprint_for
-    from .delivery import how_to_open, new_recording_path, save_recording
+    from .delivery import how_to_open, new_recording_path, save_recording, serve
     from .rerun_logging import APPLICATION_ID, log_to_rerun
 
     source = _source_name(args.file)
+    served_at = None
     try:
         with Stopwatch().stage("logging"):
             if no_viewer:
                 saved_to = new_recording_path()
                 save_recording(analysis, saved_to, source)
             else:
-                recording = rr.script_setup(args, APPLICATION_ID, default_blueprint=blueprint_for(analysis))
+                blueprint = blueprint_for(analysis)
+                serving = chosen_sink(args) == "serve"
+                # --serve is set up here rather than by rerun, to say where to point a browser.
+                setup = (
+                    argparse.Namespace(**{**vars(args), "serve": False, "headless": True})
+                    if serving
+                    else args
+                )
+                recording = rr.script_setup(setup, APPLICATION_ID, default_blueprint=blueprint)
+                served_at = serve(recording, blueprint) if serving else None
                 log_to_rerun(analysis, recording, source=source)
                 recording.flush()  # the .rrd is complete when main returns, also when called in-process
     except KeyboardInterrupt:
@@ -324,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    logging.getLogger("llm_embedding_ner").info(separation_table(analysis))
+    if any(not math.isnan(view.separation) for view in analysis.layers):  # nan: too few tokens to score
+        logging.getLogger("llm_embedding_ner").info(separation_table(analysis))
     if analysis.gold is not None:
         logging.getLogger("llm_embedding_ner").info(scores_line(analysis))
     if no_viewer:
@@ -334,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 0
+    if served_at:
+        print(served_at, file=sys.stderr)
     rr.script_teardown(args)  # with --serve: keeps serving until Ctrl-C
     return 0
 

@@ -18,12 +18,17 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
 
 if TYPE_CHECKING:
+    import rerun as rr
+    import rerun.blueprint as rrb
+
     from .pipeline import Analysis
 
 VIEWER = "rerun"
 RECORDING_PREFIX = "llm_embedding_ner"
+WEB_PORT = 9090  # rerun's own default for its web viewer
 
 
 def viewer_executable(
@@ -53,7 +58,7 @@ def spawn_blocker(
     platform = platform or sys.platform
     if viewer_executable(environ, python, which) is None:
         return f"no `{VIEWER}` executable on PATH or beside {python or sys.executable}"
-    if platform.startswith("linux") and not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY")):
+    if not has_display(environ, platform):
         return "no display (DISPLAY and WAYLAND_DISPLAY are unset)"
     return None
 
@@ -95,3 +100,29 @@ def save_recording(analysis: Analysis, path: Path, source: str) -> None:
     recording.save(str(path), default_blueprint=blueprint_for(analysis))
     log_to_rerun(analysis, recording, source=source)
     recording.flush()
+
+
+def has_display(environ: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
+    environ = os.environ if environ is None else environ
+    platform = platform or sys.platform
+    return not platform.startswith("linux") or bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+def serve(recording: rr.RecordingStream, blueprint: rrb.Blueprint) -> str:
+    """``--serve``: the recording from a gRPC server, a web viewer connected to it (a browser
+    opened where there is a screen), and the lines that say where to point a browser."""
+    import rerun as rr
+
+    grpc_url = recording.serve_grpc(default_blueprint=blueprint)
+    rr.serve_web_viewer(web_port=WEB_PORT, open_browser=has_display(), connect_to=grpc_url)
+    return serving_message(grpc_url)
+
+
+def serving_message(grpc_url: str) -> str:
+    grpc_port = urlsplit(grpc_url.replace("rerun+", "", 1)).port
+    address = f"http://localhost:{WEB_PORT}/?url={quote(grpc_url, safe='')}"
+    return (
+        f"serving the recording: open {address} in a browser (Ctrl-C stops). From another machine, "
+        f"forward both ports first: ssh -L {WEB_PORT}:localhost:{WEB_PORT} "
+        f"-L {grpc_port}:localhost:{grpc_port} THIS-HOST"
+    )

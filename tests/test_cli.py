@@ -506,3 +506,12 @@ def test_conll_from_standard_input_is_found_and_named(dslim_model_dir: Path, tmp
     assert result.returncode == 0, result.stderr
     assert "read standard input as CoNLL" in result.stderr
     assert "Entity-level scores against standard input" in read_rrd(out)["/metrics"]["TextDocument:text"][0]
+
+
+def test_a_text_too_short_to_score_prints_no_separation_table(dslim_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "short.rrd"
+    result = run_cli("--model", str(dslim_model_dir), "--text", "Hi", "--headless", "--save", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "separation of entity types" not in result.stderr and "nan" not in result.stderr
+    result = run_cli("--model", str(dslim_model_dir), "--headless", "--save", str(out))  # the default text
+    assert "separation of entity types" in result.stderr

@@ -153,3 +153,35 @@ def test_a_viewer_gone_after_the_check_passed_loses_nothing(dslim_model_dir: Pat
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("error: the recording could not be delivered (")
     saved_recording(result.stderr, tmp_path)
+
+
+def test_serve_says_which_address_to_open_and_how_to_reach_it_over_ssh(
+    dslim_model_dir: Path, tmp_path: Path
+) -> None:
+    import urllib.request
+
+    from llm_embedding_ner.delivery import WEB_PORT
+
+    code = (
+        "import sys\nfrom llm_embedding_ner.cli import main\n"
+        f"sys.exit(main(['--model', {str(dslim_model_dir)!r}, '-q', '--serve']))\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**without_display(), "HF_HUB_OFFLINE": "1"},
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()  # --quiet: the address is the first and only line
+        assert line.startswith("serving the recording: open http://localhost:"), line
+        address = line.split("open ", 1)[1].split(" ", 1)[0]
+        assert address.startswith(f"http://localhost:{WEB_PORT}/?url=rerun%2Bhttp%3A%2F%2F127.0.0.1%3A")
+        assert f"ssh -L {WEB_PORT}:localhost:{WEB_PORT} -L 9876:localhost:9876" in line
+        with urllib.request.urlopen(address, timeout=30) as page:  # the web viewer answers there
+            assert page.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
