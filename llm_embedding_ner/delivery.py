@@ -6,6 +6,7 @@ without activating the venv does not find ``rerun`` on PATH. Rerun then fails on
 whole analysis, with a traceback. So the tool decides before the model loads whether a viewer
 can be spawned; when it cannot, or when delivery fails later for any reason, the recording is
 saved to a new file in the current directory and one line says where and how to open it.
+``--serve`` says which address to open, and how to reach it from another machine.
 """
 
 from __future__ import annotations
@@ -103,14 +104,15 @@ def save_recording(analysis: Analysis, path: Path, source: str) -> None:
 
 
 def has_display(environ: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
+    """Linux needs DISPLAY or WAYLAND_DISPLAY for a window; macOS and Windows always have one."""
     environ = os.environ if environ is None else environ
     platform = platform or sys.platform
     return not platform.startswith("linux") or bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
 def serve(recording: rr.RecordingStream, blueprint: rrb.Blueprint) -> str:
-    """``--serve``: the recording from a gRPC server, a web viewer connected to it (a browser
-    opened where there is a screen), and the lines that say where to point a browser."""
+    """``--serve``: the recording from a gRPC server and a web viewer connected to it (a browser
+    opened where there is a screen); returns the line that says where to point a browser."""
     import rerun as rr
 
     grpc_url = recording.serve_grpc(default_blueprint=blueprint)
