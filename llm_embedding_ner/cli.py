@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 from . import __version__
 from .corpus import FORMATS, SPLITS
 from .default_text import DEFAULT_TEXT
-from .errors import UserError, first_line
+from .delivery import chosen_sink, prepare_spawn
+from .errors import UserError
 from .layer_selection import LayerSpec, parse_layers, resolve_layers
 from .model_loading import DEFAULT_MODEL, DEVICES
 from .progress import Stopwatch
@@ -294,60 +295,26 @@ def main(argv: list[str] | None = None) -> int:
 
     import rerun as rr
 
-    from .blueprint import blueprint_for
-    from .delivery import how_to_open, new_recording_path, save_recording, serve
-    from .rerun_logging import APPLICATION_ID, log_to_rerun
+    from .delivery import deliver, save_after_failure
 
     source = _source_name(args.file)
-    served_at = None
     try:
         with Stopwatch().stage("logging"):
-            if no_viewer:
-                saved_to = new_recording_path()
-                save_recording(analysis, saved_to, source)
-            else:
-                blueprint = blueprint_for(analysis)
-                serving = chosen_sink(args) == "serve"
-                # --serve is set up here rather than by rerun, to say where to point a browser.
-                setup = (
-                    argparse.Namespace(**{**vars(args), "serve": False, "headless": True})
-                    if serving
-                    else args
-                )
-                recording = rr.script_setup(setup, APPLICATION_ID, default_blueprint=blueprint)
-                served_at = serve(recording, blueprint) if serving else None
-                log_to_rerun(analysis, recording, source=source)
-                recording.flush()  # the .rrd is complete when main returns, also when called in-process
+            closing_line = deliver(analysis, args, source, no_viewer)
     except KeyboardInterrupt:
         print(f"interrupted while logging: {_discard_partial(args)}", file=sys.stderr)
         return 130
     except Exception as e:  # the viewer closed, crashed or never listened; a flush failed
-        # Nothing computed is lost: the whole recording goes to a new file. Should that fail
-        # too, the first error is a bug and keeps its traceback.
-        try:
-            path = new_recording_path()
-            save_recording(analysis, path, source)
-        except Exception:
-            raise e from None
-        print(
-            f"error: the recording could not be delivered ({first_line(e)}). Saved it to {path}: "
-            f"{how_to_open(path)}",
-            file=sys.stderr,
-        )
+        print(save_after_failure(analysis, source, e), file=sys.stderr)
         return 1
     if any(not math.isnan(view.separation) for view in analysis.layers):  # nan: too few tokens to score
         logging.getLogger("llm_embedding_ner").info(separation_table(analysis))
     if analysis.gold is not None:
         logging.getLogger("llm_embedding_ner").info(scores_line(analysis))
+    if closing_line:
+        print(closing_line, file=sys.stderr)  # where the recording went, or where it is served
     if no_viewer:
-        print(
-            f"no viewer can be started here: {no_viewer}. Saved the recording to {saved_to}: "
-            f"{how_to_open(saved_to)}",
-            file=sys.stderr,
-        )
         return 0
-    if served_at:
-        print(served_at, file=sys.stderr)
     rr.script_teardown(args)  # with --serve: keeps serving until Ctrl-C
     return 0
 
@@ -374,16 +341,6 @@ def scores_line(analysis: Analysis) -> str:
     )
 
 
-def chosen_sink(args: argparse.Namespace) -> str:
-    """Where rr.script_setup sends the recording, in its own order of precedence."""
-    for sink in ("stdout", "serve", "connect"):
-        if getattr(args, sink):
-            return sink
-    if args.save is not None:
-        return "save"
-    return "none" if args.headless else "spawn"
-
-
 def check_sink(args: argparse.Namespace) -> None:
     """Fail before the model loads (which can take minutes) when the recording could not be delivered."""
     sink = chosen_sink(args)
@@ -391,23 +348,6 @@ def check_sink(args: argparse.Namespace) -> None:
         _check_writable(Path(args.save))
     elif sink == "connect":
         _check_viewer_listening(args.url or DEFAULT_VIEWER_URL)
-
-
-def prepare_spawn(args: argparse.Namespace) -> str | None:
-    """For the default sink, a spawned viewer: why none can be started here (the recording is
-    then saved to a file instead), or None; a venv's ``rerun`` found beside Python goes on PATH
-    for rerun's spawn to find."""
-    from .delivery import spawn_blocker, viewer_executable
-
-    if chosen_sink(args) != "spawn":
-        return None
-    blocker = spawn_blocker()
-    executable = viewer_executable()
-    if blocker is None and executable is not None:
-        folder = str(Path(executable).parent)
-        if folder not in os.environ.get("PATH", "").split(os.pathsep):
-            os.environ["PATH"] = folder + os.pathsep + os.environ.get("PATH", "")
-    return blocker
 
 
 def _check_writable(path: Path) -> None:

@@ -11,6 +11,7 @@ saved to a new file in the current directory and one line says where and how to 
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import sys
@@ -20,6 +21,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
+
+from .errors import first_line
 
 if TYPE_CHECKING:
     import rerun as rr
@@ -127,4 +130,69 @@ def serving_message(grpc_url: str) -> str:
         f"serving the recording: open {address} in a browser (Ctrl-C stops). From another machine, "
         f"forward both ports first: ssh -L {WEB_PORT}:localhost:{WEB_PORT} "
         f"-L {grpc_port}:localhost:{grpc_port} THIS-HOST"
+    )
+
+
+def chosen_sink(args: argparse.Namespace) -> str:
+    """Where rr.script_setup sends the recording, in its own order of precedence."""
+    for sink in ("stdout", "serve", "connect"):
+        if getattr(args, sink):
+            return sink
+    if args.save is not None:
+        return "save"
+    return "none" if args.headless else "spawn"
+
+
+def prepare_spawn(args: argparse.Namespace) -> str | None:
+    """For the default sink, a spawned viewer: why none can be started here (the recording is
+    then saved to a file instead), or None; a venv's ``rerun`` found beside Python goes on PATH
+    for rerun's spawn to find."""
+    if chosen_sink(args) != "spawn":
+        return None
+    blocker = spawn_blocker()
+    executable = viewer_executable()
+    if blocker is None and executable is not None:
+        folder = str(Path(executable).parent)
+        if folder not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = folder + os.pathsep + os.environ.get("PATH", "")
+    return blocker
+
+
+def deliver(analysis: Analysis, args: argparse.Namespace, source: str, no_viewer: str | None) -> str | None:
+    """Send the recording where the command line says (rerun's script options), or save it to a
+    new file when ``no_viewer`` says why no viewer can be spawned. Returns the line to end the run
+    with: where the recording was saved, or where it is served; None for the other sinks."""
+    import rerun as rr
+
+    from .blueprint import blueprint_for
+    from .rerun_logging import APPLICATION_ID, log_to_rerun
+
+    if no_viewer:
+        path = new_recording_path()
+        save_recording(analysis, path, source)
+        return (
+            f"no viewer can be started here: {no_viewer}. Saved the recording to {path}: {how_to_open(path)}"
+        )
+    blueprint = blueprint_for(analysis)
+    serving = chosen_sink(args) == "serve"
+    # --serve is set up here rather than by rerun, to say where to point a browser.
+    setup = argparse.Namespace(**{**vars(args), "serve": False, "headless": True}) if serving else args
+    recording = rr.script_setup(setup, APPLICATION_ID, default_blueprint=blueprint)
+    served_at = serve(recording, blueprint) if serving else None
+    log_to_rerun(analysis, recording, source=source)
+    recording.flush()  # the .rrd is complete when the run ends, also when called in-process
+    return served_at
+
+
+def save_after_failure(analysis: Analysis, source: str, error: Exception) -> str:
+    """After a failed delivery, the whole recording in a new file, and the line that says so.
+    Should saving fail too, ``error`` is a bug and is raised with its traceback."""
+    try:
+        path = new_recording_path()
+        save_recording(analysis, path, source)
+    except Exception:
+        raise error from None
+    return (
+        f"error: the recording could not be delivered ({first_line(error)}). Saved it to {path}: "
+        f"{how_to_open(path)}"
     )
