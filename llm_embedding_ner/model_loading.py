@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ log = logging.getLogger("llm_embedding_ner")
 
 DEFAULT_MODEL = "dslim/bert-base-NER"
 DEVICES = ("auto", "cpu", "cuda", "mps")
+HUB_CHECK_SECONDS = 4.0  # how long a first contact with the Hub may take before we call it unreachable
 
 
 @dataclass
@@ -44,7 +47,7 @@ def pick_device(requested: str) -> Any:
 
 def _quiet_libraries() -> None:
     """Keep transformers' and the Hub's progress bars and retry chatter off the user's terminal;
-    failures still reach us as exceptions."""
+    failures still reach us as exceptions. A download shows our own progress (download_progress)."""
     import huggingface_hub.utils
     import transformers
 
@@ -89,6 +92,7 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto", allow_pickle: bo
             "a token-classification model",
             config=config,
             output_loading_info=True,
+            progress=True,
             **weights,
         )
     except UserError as error:
@@ -104,7 +108,7 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto", allow_pickle: bo
             f"{name} has no trained token-classification head (missing weights: {missing}); "
             "use a model fine-tuned for NER, such as dslim/bert-base-NER"
         )
-    tokenizer = load(AutoTokenizer, "a tokenizer")
+    tokenizer = load(AutoTokenizer, "a tokenizer", complete=_has_vocabulary)
     model.eval().to(torch_device)
 
     labels = [config.id2label[i] for i in range(config.num_labels)]
@@ -139,6 +143,12 @@ def usable_length(config: Any, model: Any, tokenizer: Any) -> int:
     return int(length)
 
 
+def _has_vocabulary(tokenizer: Any) -> bool:
+    """False for the tokenizer transformers makes up when a model's tokenizer files are missing:
+    the model's tokenizer class with its special tokens and nothing else, so every word is [UNK]."""
+    return len(tokenizer) > len(set(tokenizer.all_special_tokens))
+
+
 def _from_pretrained(cls: Any, source: str, name: str, what: str, **kwargs: Any) -> Any:
     """``cls.from_pretrained`` from the local cache first, then the Hub, with user-level errors.
 
@@ -147,42 +157,93 @@ def _from_pretrained(cls: Any, source: str, name: str, what: str, **kwargs: Any)
     """
     kwargs["trust_remote_code"] = False
     try:
-        return _cache_then_hub(cls, source, name, **kwargs)
+        return _cache_then_hub(cls, source, name, what, **kwargs)
     except ValueError as e:
         raise UserError(f"{name} cannot be loaded as {what}: {first_line(e)}") from None
 
 
-def _cache_then_hub(cls: Any, source: str, name: str, **kwargs: Any) -> Any:
+def _cache_then_hub(
+    cls: Any, source: str, name: str, what: str, complete: Any = None, progress: bool = False, **kwargs: Any
+) -> Any:
+    """``complete(loaded)`` says whether what loaded from local files is whole (see
+    ``_has_vocabulary``); ``progress`` shows the download's progress (the weights: minutes)."""
     from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
     try:
-        return cls.from_pretrained(source, local_files_only=True, **kwargs)
+        loaded = cls.from_pretrained(source, local_files_only=True, **kwargs)
+        if complete is None or complete(loaded):
+            return loaded
+        missing = f"its files for {what} are missing"
     except OSError as e:
-        if Path(source).is_dir():
-            raise UserError(f"cannot load a model from {name}: {first_line(e)}") from None
-        if _offline():
-            raise UserError(
-                f"model {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
-                "download it once with network access, or pass --model DIR with a saved model"
-            ) from None
-    log.info("downloading %s from the Hugging Face Hub...", name)
+        missing = first_line(e)
+    if Path(source).is_dir():
+        raise UserError(f"cannot load a model from {name}: {missing}") from None
+    if _offline():
+        raise UserError(
+            f"model {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; "
+            "download it once with network access, or pass --model DIR with a saved model"
+        ) from None
+    _announce_download(name)
+    if progress:
+        from .download_progress import bar_class
+
+        kwargs["tqdm_class"] = bar_class()
     try:
-        return cls.from_pretrained(source, **kwargs)
+        loaded = cls.from_pretrained(source, **kwargs)
     except RepositoryNotFoundError:
         raise UserError(f"model {name!r} does not exist on the Hugging Face Hub (or is private)") from None
     except GatedRepoError:
         raise UserError(f"model {name!r} is gated; accept its terms on the Hub and log in first") from None
     except OSError as e:
         raise UserError(_unreachable(name, e)) from None
+    if complete is not None and not complete(loaded):
+        raise UserError(f"{name} on the Hugging Face Hub has no files for {what}")
+    return loaded
+
+
+@functools.cache
+def _announce_download(name: str) -> None:
+    """Once per model: make sure the Hub answers at all, then say that a download starts.
+
+    Without network the Hub client retries for about 25 seconds before it gives up; one request
+    with a short deadline tells the user in seconds. Any HTTP answer, even an error status, means
+    the Hub (or the proxy in between) is there.
+    """
+    from huggingface_hub import constants, get_session
+
+    failure: list[str] = [f"no answer within {HUB_CHECK_SECONDS:.0f} s"]
+
+    def ask() -> None:
+        try:
+            get_session().head(constants.ENDPOINT, timeout=HUB_CHECK_SECONDS)
+            failure.clear()
+        except Exception as e:  # the HTTP client's own errors: DNS, refused, TLS, timeout
+            failure[0] = first_line(e)
+
+    # A thread, because name resolution has no timeout of its own.
+    asker = threading.Thread(target=ask, name="hub-check", daemon=True)
+    asker.start()
+    asker.join(HUB_CHECK_SECONDS + 0.5)
+    if failure:
+        raise UserError(
+            f"cannot download model {name!r}: the Hugging Face Hub at {constants.ENDPOINT} cannot be "
+            f"reached ({failure[0]}). {WITHOUT_NETWORK}"
+        )
+    log.info("downloading %s from the Hugging Face Hub (%s)...", name, constants.ENDPOINT)
 
 
 def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0").strip().lower() in ("1", "true", "yes", "on")
 
 
+WITHOUT_NETWORK = (
+    "Without network, pass --model DIR with a saved model, or download it once where there is network "
+    "and set HF_HUB_OFFLINE=1"
+)
+
+
 def _unreachable(name: str, error: Exception) -> str:
     return (
-        f"cannot download model {name!r} from the Hugging Face Hub: {first_line(error)} "
-        "Check the id; without network, pass --model DIR with a saved model, or download it once "
-        "where there is network and set HF_HUB_OFFLINE=1"
+        f"cannot download model {name!r} from the Hugging Face Hub: {first_line(error)} Check the id. "
+        f"{WITHOUT_NETWORK}"
     )

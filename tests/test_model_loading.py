@@ -190,6 +190,45 @@ def test_unreachable_hub_names_the_model_and_the_way_to_run_offline(tmp_path: Pa
     assert "--model DIR" in line and "HF_HUB_OFFLINE=1" in line
 
 
+def test_a_hub_that_never_answers_is_given_up_on_after_one_short_try(tmp_path: Path) -> None:
+    """A firewall that drops packets, a captive portal: the connection opens, no answer comes.
+    The Hub client alone would wait and retry for minutes; the error comes after one short try."""
+    import socket
+
+    with socket.socket() as silent:  # listens (the kernel completes connections) but never reads
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        env = {
+            **os.environ,
+            "HF_HOME": str(tmp_path / "hf"),
+            "HF_ENDPOINT": f"http://127.0.0.1:{silent.getsockname()[1]}",
+            "HF_HUB_OFFLINE": "0",
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "llm_embedding_ner", "--model", "someone/not-cached", "--headless", "-q"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "cannot be reached" in line and "HF_HUB_OFFLINE=1" in line
+
+
+def test_directory_without_tokenizer_files_is_refused(tmp_path: Path, dslim_model_dir: Path) -> None:
+    """transformers makes up an empty tokenizer when its files are missing: every word [UNK]."""
+    import shutil
+
+    model_only = tmp_path / "checkpoint-10"
+    model_only.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(dslim_model_dir / name, model_only / name)
+    with pytest.raises(UserError, match=r"checkpoint-10: its files for a tokenizer are missing"):
+        load_model(str(model_only))
+
+
 @pytest.mark.parametrize(
     ("positions", "padding_index", "tokenizer_max", "expected"),
     [
