@@ -17,6 +17,7 @@ import functools
 import logging
 import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any
 log = logging.getLogger("llm_embedding_ner")
 
 SWITCH = "LLM_EMBEDDING_NER_NUMBA_CACHE"
+_importing = threading.Lock()  # a second caller waits for the first import, not a half-made module
 
 
 def cache_dir() -> Path:
@@ -37,8 +39,19 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
+def compiled_before() -> bool:
+    """Whether an earlier run left compiled code in the cache (else this run compiles)."""
+    directory = cache_dir()
+    return directory.is_dir() and any(directory.rglob("*.nbi"))
+
+
 def import_umap() -> ModuleType:
     """``import umap``, with numba's on-disk cache for its jitted functions when enabled."""
+    with _importing:
+        return _import_once()
+
+
+def _import_once() -> ModuleType:
     if "umap" in sys.modules:
         return sys.modules["umap"]
     if enabled():
@@ -67,8 +80,12 @@ def _import_with_cache(directory: Path) -> ModuleType:
     directory.mkdir(parents=True, exist_ok=True)
     if not os.access(directory, os.W_OK):
         raise PermissionError(f"{directory} is not writable")
-    if not any(directory.rglob("*.nbi")):
+    if not compiled_before():
         log.info("compiling UMAP's numba code once; later runs load it from %s", directory)
+
+    # pynndescent (which umap imports) asks numba to cache its own functions, beside its sources
+    # or in numba's user-wide cache: imported first, before CACHE_DIR moves, it finds them there.
+    import pynndescent  # noqa: F401
 
     numba.config.CACHE_DIR = str(directory)
     # Functions that cannot be cached (closures over runtime values) still compile; numba only warns.
