@@ -263,9 +263,15 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("RUST_LOG", "off")
     args = build_parser().parse_args(argv)
     _setup_output(quiet=args.quiet)
+    settings = ProjectionSettings(args.n_neighbors, args.min_dist, args.metric, args.seed)
+    projector = None
     try:
         check_sink(args)
         no_viewer = prepare_spawn(args)
+        from .projection_process import ProjectionProcess
+
+        # Started first: UMAP imports (and compiles) in that process while this one loads the model.
+        projector = ProjectionProcess(settings)
         from .corpus import read_corpus
 
         corpus = read_corpus(
@@ -281,10 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         analysis = analyze(
             corpus,
             model,
-            projection=ProjectionSettings(args.n_neighbors, args.min_dist, args.metric, args.seed),
+            projection=settings,
             batch_size=args.batch_size,
             layers=args.layers,
             label_map=args.label_map,
+            project=projector.project,
         )
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -292,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: stopped before logging, nothing was saved or sent", file=sys.stderr)
         return 130
+    finally:
+        if projector is not None:
+            projector.close()
 
     import rerun as rr
 

@@ -20,7 +20,7 @@ from .evaluation import Evaluation, chunks, evaluate, tags_from_chunks
 from .layer_selection import LayerSpec, resolve_layers
 from .model_loading import DEFAULT_MODEL, LoadedModel, load_model
 from .progress import Stopwatch, throttled
-from .projection import ProjectionSettings
+from .projection import ProjectionSettings, Projector
 from .token_display import ShownTokens, show_tokens
 from .windows import DocumentTokens
 
@@ -149,6 +149,7 @@ def analyze(
     batch_size: int | None = None,
     layers: LayerSpec = "last",
     label_map: dict[str, str] | None = None,
+    project: Projector | None = None,
 ) -> Analysis:
     """Run the NER model over ``text`` (or every document of a ``Corpus``) and project its
     token embeddings to 3D.
@@ -156,6 +157,8 @@ def analyze(
     ``model`` is a Hub id, a local directory, or a ``LoadedModel`` to reuse across calls.
     ``layers`` is "last", "all", or a tuple of layer numbers (0 is the embedding output).
     ``label_map`` renames the model's entity types to the gold data's (``{"PER": "PERSON"}``).
+    ``project`` stands in for ``projection.project_to_3d`` (the command line runs it in a
+    process of its own, see projection_process).
     """
     corpus = text if isinstance(text, Corpus) else Corpus([Document(text)], "text", False)
     docs = corpus.documents
@@ -170,10 +173,12 @@ def analyze(
     stream, tokens = p.stream, p.stream.tokens
     with watch.stage("projection") as note:
         settings = projection or ProjectionSettings()
-        views, method = view_layers(p.layer_numbers, p.hidden, p.class_ids, settings)
+        views, method = view_layers(p.layer_numbers, p.hidden, p.class_ids, settings, project)
         note.append(method if len(views) == 1 else f"{method}, {len(views)} layers")
         mentions = (
-            mention_cloud(views[-1].hidden, p.entities, p.entity_types, settings) if corpus.split else None
+            mention_cloud(views[-1].hidden, p.entities, p.entity_types, settings, project)
+            if corpus.split
+            else None
         )
 
     token_document = np.repeat(np.arange(len(docs)), np.diff(stream.token_starts))
@@ -368,18 +373,23 @@ def token_sentences(docs: list[Document], stream: DocumentTokens) -> np.ndarray:
 
 
 def mention_cloud(
-    hidden: np.ndarray, entities: list[Entity], types: list[str], settings: ProjectionSettings
+    hidden: np.ndarray,
+    entities: list[Entity],
+    types: list[str],
+    settings: ProjectionSettings,
+    project: Projector | None = None,
 ) -> MentionCloud | None:
     """Each mention's mean token vector, projected like the tokens are."""
     from .projection import project_to_3d
 
+    project = project or project_to_3d
     if not entities:
         return None
     vectors = np.stack([hidden[e.first_token : e.end_token].mean(axis=0) for e in entities])
     with warnings.catch_warnings():
         # A handful of mentions gets PCA or fewer neighbours; the token cloud already says so.
         warnings.simplefilter("ignore", UserWarning)
-        coordinates = project_to_3d(vectors, settings).coordinates
+        coordinates = project(vectors, settings).coordinates
     class_ids = np.asarray([types.index(e.type) + 1 for e in entities], dtype=np.uint16)
     return MentionCloud(coordinates, [e.text for e in entities], class_ids)
 
@@ -396,7 +406,11 @@ def warn_if_heavy(n_tokens: int, layer_numbers: tuple[int, ...], hidden_size: in
 
 
 def view_layers(
-    layer_numbers: tuple[int, ...], hidden: np.ndarray, class_ids: np.ndarray, settings: ProjectionSettings
+    layer_numbers: tuple[int, ...],
+    hidden: np.ndarray,
+    class_ids: np.ndarray,
+    settings: ProjectionSettings,
+    project: Projector | None = None,
 ) -> tuple[list[LayerView], str]:
     """Neighbours, 3D layout and separation scores of each layer in ``hidden`` (one slice per
     entry of ``layer_numbers``). The deepest layer is projected on its own, exactly as when it is
@@ -406,6 +420,7 @@ def view_layers(
     from .projection import project_to_3d
     from .separation import neighbour_agreement
 
+    project = project or project_to_3d
     views: list[LayerView] = []
     method = "umap"
     follow = None
@@ -413,7 +428,7 @@ def view_layers(
     for step, i in enumerate(reversed(range(len(layer_numbers))), start=1):
         k = max(settings.n_neighbors - 1, NEAREST_SHOWN)
         neighbours = nearest_neighbours(hidden[i], k, settings.metric, settings.seed)
-        projected = project_to_3d(hidden[i], settings, neighbours, follow=follow)
+        projected = project(hidden[i], settings, neighbours, follow)
         nearest = neighbours.indices[:, :NEAREST_SHOWN]
         nearest_3d = nearest_neighbours(projected.coordinates, NEAREST_SHOWN, "euclidean").indices
         views.append(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,12 @@ class ProjectionSettings:
 class Projection:
     coordinates: np.ndarray  # (n, 3) float32
     method: str  # "umap" or "pca"
+
+
+# project_to_3d, or what stands in for it: (vectors, settings, neighbours, follow) -> Projection.
+Projector = Callable[
+    [np.ndarray, "ProjectionSettings | None", "Neighbours | None", "np.ndarray | None"], Projection
+]
 
 
 def project_to_3d(
