@@ -38,7 +38,12 @@ WARM_UP_POINTS = 64
 class ProjectionProcess:
     """A started child process; ``project`` has ``project_to_3d``'s signature."""
 
-    def __init__(self, settings: ProjectionSettings) -> None:
+    def __init__(self, settings: ProjectionSettings, *, unless_loaded_here: bool = True) -> None:
+        """``unless_loaded_here``: start no process when this one has imported umap-learn already
+        (a second run in one Python process): there is no wait left to hide."""
+        self.child: subprocess.Popen[bytes] | None = None
+        if unless_loaded_here and "umap" in sys.modules:
+            return
         if numba_cache.enabled() and not numba_cache.compiled_before():
             where = numba_cache.cache_dir()
             log.info(
@@ -48,14 +53,13 @@ class ProjectionProcess:
         try:
             # Its progress lines go to our stderr as they happen (UMAP on many points takes
             # minutes); its warnings come back with each answer, to be shown as ours.
-            self.child: subprocess.Popen[bytes] | None = subprocess.Popen(
+            self.child = subprocess.Popen(
                 [sys.executable, "-m", __name__, settings.metric, str(log.getEffectiveLevel())],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
             )
         except OSError as error:
             log.debug("no projection process (%s); projecting in this process", error)
-            self.child = None
 
     def project(
         self,

@@ -30,7 +30,7 @@ def children() -> set[int]:
 
 @pytest.fixture
 def process() -> ProjectionProcess:
-    started = ProjectionProcess(ProjectionSettings())
+    started = ProjectionProcess(ProjectionSettings(), unless_loaded_here=False)
     yield started
     started.close()
 
@@ -73,7 +73,7 @@ def test_a_process_that_died_is_replaced_by_this_one(process: ProjectionProcess)
 
 def test_a_process_that_cannot_start_is_not_needed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "executable", "/nonexistent/python")
-    process = ProjectionProcess(ProjectionSettings())
+    process = ProjectionProcess(ProjectionSettings(), unless_loaded_here=False)
     assert process.child is None
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # and it says nothing about it
@@ -83,8 +83,15 @@ def test_a_process_that_cannot_start_is_not_needed(monkeypatch: pytest.MonkeyPat
 
 def test_close_leaves_no_process_behind_even_while_it_works() -> None:
     before = children()
-    process = ProjectionProcess(ProjectionSettings())
+    process = ProjectionProcess(ProjectionSettings(), unless_loaded_here=False)
     assert process.child is not None and process.child.pid in children()
     process.close()  # still importing UMAP: stopped all the same
     assert children() == before
     process.close()  # twice is harmless
+
+
+def test_no_process_when_umap_is_loaded_here_already() -> None:
+    project_to_3d(cloud(20))  # imports umap-learn in this process
+    process = ProjectionProcess(ProjectionSettings())
+    assert process.child is None
+    assert process.project(cloud(20)).coordinates.shape == (20, 3)
