@@ -7,8 +7,8 @@ Each run is a new Python process that does what ``python -m llm_embedding_ner --
 --save out.rrd`` does (it calls the same ``main``), with timestamps around each stage:
 
 - startup: interpreter start to the first line of the script;
-- imports: torch, transformers (with its BERT modules), rerun, umap-learn (through numba's cache
-  when warm; the command line imports it at the start of the projection stage);
+- imports: torch, transformers (with its BERT modules), rerun (umap-learn is imported, and on a
+  cold run compiled, by the command line's projection process, beside the model's loading);
 - load model, tokenize, forward, decode, projection: the pipeline's own stage timings;
 - logging: rr.script_setup, logging every entity path, rr.script_teardown (the .rrd written);
 - end to end: process start to the end of ``main``; peak RSS: the process's maximum.
@@ -132,9 +132,8 @@ def child(args: argparse.Namespace) -> None:
     import transformers
     import transformers.models.bert.modeling_bert  # noqa: F401
 
-    from llm_embedding_ner.numba_cache import import_umap
-
-    import_umap()  # the CLI imports umap-learn inside the projection stage; here it counts as an import
+    # umap-learn is not imported here: the command line imports it in its projection process,
+    # beside the model's loading (see projection_process.py).
     marks["imports"] = time.perf_counter() - start
 
     from llm_embedding_ner import cli, model_loading, pipeline
@@ -172,6 +171,8 @@ def child(args: argparse.Namespace) -> None:
     end_to_end = time.time() - spawned
     assert code == 0, f"run failed with exit code {code}"
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The projection process has ended (the command line stops it after the analysis): its peak.
+    child_peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     analysis = captured["analysis"]
     marks.update(analysis.timings)  # type: ignore[attr-defined]
@@ -210,6 +211,7 @@ def child(args: argparse.Namespace) -> None:
                 "stages": marks,
                 "end_to_end": end_to_end,
                 "peak_rss_mb": peak_rss_mb,
+                "child_peak_rss_mb": child_peak_rss_mb,
                 "bare_forward": bare_forward,
                 "tokens": len(analysis.tokens),  # type: ignore[attr-defined]
                 "windows": int(windows.input_ids.shape[0]),
@@ -259,6 +261,7 @@ def median_run(runs: list[dict]) -> dict:
         "stages": stages,
         "end_to_end": statistics.median(r["end_to_end"] for r in runs),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "child_peak_rss_mb": max(r.get("child_peak_rss_mb", 0.0) for r in runs),
         "bare_forward": statistics.median(r["bare_forward"] for r in runs),
         "forward_ratio": statistics.median(r["stages"]["forward"] / r["bare_forward"] for r in runs),
         "all_end_to_end": [r["end_to_end"] for r in runs],
@@ -295,7 +298,7 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def table(results: dict) -> str:
-    header = ["text", "mode", "tokens", *STAGES, "end to end", "peak RSS", "fwd / bare"]
+    header = ["text", "mode", "tokens", *STAGES, "end to end", "peak RSS (+ UMAP process)", "fwd / bare"]
     rows = []
     for key, r in results["cases"].items():
         size, mode = key.split("/")
@@ -306,7 +309,7 @@ def table(results: dict) -> str:
                 f"{r['tokens']:,}",
                 *(f"{r['stages'][s]:.2f}" for s in STAGES),
                 f"{r['end_to_end']:.1f} s",
-                f"{r['peak_rss_mb'] / 1024:.2f} GiB",
+                f"{r['peak_rss_mb'] / 1024:.2f} (+ {r.get('child_peak_rss_mb', 0.0) / 1024:.2f}) GiB",
                 f"{r['forward_ratio']:.2f}",
             ]
         )
