@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,13 @@ def _from_pretrained(cls: Any, source: str, name: str, what: str, **kwargs: Any)
 
 
 def _cache_then_hub(
-    cls: Any, source: str, name: str, what: str, complete: Any = None, progress: bool = False, **kwargs: Any
+    cls: Any,
+    source: str,
+    name: str,
+    what: str,
+    complete: Callable[[Any], bool] | None = None,
+    progress: bool = False,
+    **kwargs: Any,
 ) -> Any:
     """``complete(loaded)`` says whether what loaded from local files is whole (see
     ``_has_vocabulary``); ``progress`` shows the download's progress (the weights: minutes)."""
