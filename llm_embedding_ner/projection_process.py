@@ -33,6 +33,10 @@ log = logging.getLogger("llm_embedding_ner")
 
 # Enough points for UMAP's usual path (not the PCA fallback), few enough to fit in milliseconds.
 WARM_UP_POINTS = 64
+# From this size (about 22,000 tokens of a 768-wide model) UMAP takes a minute or more: the
+# seconds the child saves no longer count, while the copy of the vectors and the child's own
+# libraries would (0.9 GiB at the peak for the CoNLL-2003 test set). Such calls run here.
+IN_PROCESS_FROM_BYTES = 64 << 20
 
 
 class ProjectionProcess:
@@ -68,6 +72,8 @@ class ProjectionProcess:
         neighbours: Neighbours | None = None,
         follow: np.ndarray | None = None,
     ) -> Projection:
+        if vectors.nbytes >= IN_PROCESS_FROM_BYTES:
+            self.close()
         reply = self._ask((vectors, settings, neighbours, follow))
         if reply is None:
             return project_to_3d(vectors, settings, neighbours, follow)

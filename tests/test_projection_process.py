@@ -95,3 +95,16 @@ def test_no_process_when_umap_is_loaded_here_already() -> None:
     process = ProjectionProcess(ProjectionSettings())
     assert process.child is None
     assert process.project(cloud(20)).coordinates.shape == (20, 3)
+
+
+def test_large_inputs_are_projected_here_and_the_process_stops(
+    process: ProjectionProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llm_embedding_ner import projection_process
+
+    vectors = cloud(40)
+    monkeypatch.setattr(projection_process, "IN_PROCESS_FROM_BYTES", vectors.nbytes)
+    pid = process.child.pid if process.child is not None else None
+    projected = process.project(vectors, ProjectionSettings())
+    np.testing.assert_array_equal(projected.coordinates, project_to_3d(vectors).coordinates)
+    assert process.child is None and pid not in children()
