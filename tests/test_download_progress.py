@@ -47,18 +47,23 @@ def hub_env(tmp_path: Path, endpoint: str) -> dict[str, str]:
     return {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": endpoint, "HF_HUB_OFFLINE": "0"}
 
 
+def download(tmp_path: Path, endpoint: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """The command line with a model it downloads from ``endpoint``, stderr captured (not a terminal)."""
+    return subprocess.run(
+        command(tmp_path / "out.rrd", *options),
+        env=hub_env(tmp_path, endpoint),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def test_download_in_a_log_is_plain_lines_and_fetches_the_tokenizer(
     tmp_path: Path, dslim_model_dir: Path
 ) -> None:
     with serving("someone/ner", dslim_model_dir) as (endpoint, requests):
-        result = subprocess.run(
-            command(tmp_path / "out.rrd"),
-            env=hub_env(tmp_path, endpoint),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        result = download(tmp_path, endpoint)
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert sum(line.startswith("downloading someone/ner from the Hugging Face Hub") for line in lines) == 1
@@ -101,14 +106,7 @@ def test_download_on_a_terminal_draws_a_bar(tmp_path: Path, dslim_model_dir: Pat
 
 def test_quiet_download_shows_nothing(tmp_path: Path, dslim_model_dir: Path) -> None:
     with serving("someone/ner", dslim_model_dir) as (endpoint, _):
-        result = subprocess.run(
-            command(tmp_path / "out.rrd", "--quiet"),
-            env=hub_env(tmp_path, endpoint),
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        result = download(tmp_path, endpoint, "--quiet")
     assert result.returncode == 0, result.stderr
     assert "download" not in result.stderr and "\r" not in result.stderr  # warnings may show; progress not
     assert (tmp_path / "out.rrd").stat().st_size > 0

@@ -169,21 +169,21 @@ def test_cached_hub_model_loads_without_any_network_call(tmp_path: Path, dslim_m
         assert out.exists()
 
 
-def test_unreachable_hub_names_the_model_and_the_way_to_run_offline(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "HF_HOME": str(tmp_path / "hf"),
-        "HF_ENDPOINT": closed_port_url(),
-        "HF_HUB_OFFLINE": "0",
-    }
-    result = subprocess.run(
+def load_uncached(tmp_path: Path, endpoint: str) -> subprocess.CompletedProcess[str]:
+    """The command line asked for a model that is not cached, with the Hub at ``endpoint``."""
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": endpoint, "HF_HUB_OFFLINE": "0"}
+    return subprocess.run(
         [sys.executable, "-m", "llm_embedding_ner", "--model", "someone/not-cached", "--headless", "-q"],
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=120,
         check=False,
     )
+
+
+def test_unreachable_hub_names_the_model_and_the_way_to_run_offline(tmp_path: Path) -> None:
+    result = load_uncached(tmp_path, closed_port_url())
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: ") and "someone/not-cached" in line
@@ -198,20 +198,7 @@ def test_a_hub_that_never_answers_is_given_up_on_after_one_short_try(tmp_path: P
     with socket.socket() as silent:  # listens (the kernel completes connections) but never reads
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)
-        env = {
-            **os.environ,
-            "HF_HOME": str(tmp_path / "hf"),
-            "HF_ENDPOINT": f"http://127.0.0.1:{silent.getsockname()[1]}",
-            "HF_HUB_OFFLINE": "0",
-        }
-        result = subprocess.run(
-            [sys.executable, "-m", "llm_embedding_ner", "--model", "someone/not-cached", "--headless", "-q"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = load_uncached(tmp_path, f"http://127.0.0.1:{silent.getsockname()[1]}")
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert "cannot be reached" in line and "HF_HUB_OFFLINE=1" in line
