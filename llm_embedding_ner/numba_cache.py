@@ -17,7 +17,6 @@ import functools
 import logging
 import os
 import sys
-import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +26,6 @@ from typing import Any
 log = logging.getLogger("llm_embedding_ner")
 
 SWITCH = "LLM_EMBEDDING_NER_NUMBA_CACHE"
-_importing = threading.Lock()  # a second caller waits for the first import, not a half-made module
 
 
 def cache_dir() -> Path:
@@ -47,11 +45,6 @@ def compiled_before() -> bool:
 
 def import_umap() -> ModuleType:
     """``import umap``, with numba's on-disk cache for its jitted functions when enabled."""
-    with _importing:
-        return _import_once()
-
-
-def _import_once() -> ModuleType:
     if "umap" in sys.modules:
         return sys.modules["umap"]
     if enabled():

@@ -105,8 +105,7 @@ class ProjectionProcess:
             return pickle.load(self.child.stdout)
         except (OSError, EOFError, pickle.UnpicklingError) as error:
             log.debug("the projection process is gone (%s); projecting in this process", error)
-            self.child.kill()
-            self.child = None
+            self.close()
             return None
 
 
