@@ -48,15 +48,9 @@ class ProjectionProcess:
         self.child: subprocess.Popen[bytes] | None = None
         if unless_loaded_here and "umap" in sys.modules:
             return
-        if numba_cache.enabled() and not numba_cache.compiled_before():
-            where = numba_cache.cache_dir()
-            log.info(
-                "compiling UMAP's numba code once, beside the model loading; later runs load it from %s",
-                where,
-            )
         try:
-            # Its progress lines go to our stderr as they happen (UMAP on many points takes
-            # minutes); its warnings come back with each answer, to be shown as ours.
+            # Its progress lines (that it compiles UMAP once; UMAP on many points taking minutes)
+            # go to our stderr as they happen; its warnings come back with each answer, as ours.
             self.child = subprocess.Popen(
                 [sys.executable, "-m", __name__, settings.metric, str(log.getEffectiveLevel())],
                 stdin=subprocess.PIPE,
@@ -119,12 +113,10 @@ def serve(metric: str, log_level: int, requests: BinaryIO, replies: BinaryIO) ->
     log.setLevel(log_level)
     log.propagate = False
     warnings.simplefilter("ignore")  # the warnings of a projection are caught below and sent back
-    cold = numba_cache.enabled() and not numba_cache.compiled_before()
-    if cold:  # compile now, while the main process is still loading the model
-        log.setLevel(max(log_level, logging.WARNING))  # the main process said it already
+    if numba_cache.enabled() and not numba_cache.compiled_before():
+        # Compile now, while the main process is still loading the model; the import says so.
         vectors = np.random.default_rng(0).normal(size=(WARM_UP_POINTS, 16)).astype(np.float32)
         project_to_3d(vectors, ProjectionSettings(metric=metric))
-        log.setLevel(log_level)
     else:
         numba_cache.import_umap()
     while True:
