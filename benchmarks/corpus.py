@@ -16,7 +16,6 @@ import argparse
 import json
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -87,14 +86,10 @@ def main() -> None:
         "sentences": args.sentences,
         "documents": sum(1 for line in lines if line.startswith("-DOCSTART-")),
         "words": words,
-        "tokens": runs[0]["tokens"],
-        "runs": len(runs),
-        "stages": {s: statistics.median(r["stages"].get(s, 0.0) for r in runs) for s in bench.STAGES},
-        "end_to_end": statistics.median(r["end_to_end"] for r in runs),
-        "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        **bench.median_run(runs),
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    header = ["sentences", "documents", "words", "tokens", *bench.STAGES, "end to end", "peak RSS"]
+    header = ["sentences", "documents", "words", "tokens", *bench.STAGES, "end to end", bench.PEAK_RSS_HEADER]
     row = [
         f"{result['sentences']:,}",
         f"{result['documents']:,}",
@@ -102,7 +97,7 @@ def main() -> None:
         f"{result['tokens']:,}",
         *(f"{result['stages'][s]:.1f}" for s in bench.STAGES),
         f"{result['end_to_end']:.0f} s",
-        f"{result['peak_rss_mb'] / 1024:.2f} GiB",
+        bench.peak_rss_cell(result),
     ]
     print(bench.markdown_table(header, [row]))
     print(f"\nStage times in seconds, median of {len(runs)} warm run(s). Machine: {result['machine']}.")
