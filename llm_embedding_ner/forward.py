@@ -18,7 +18,8 @@ class ForwardOutput:
     """Per text token (special tokens dropped), read from the token's owning window."""
 
     hidden: np.ndarray  # (n_layers, n_tokens, hidden_size) float32, one slice per requested layer
-    probabilities: np.ndarray  # (n_tokens, n_labels) float32, softmax of the logits
+    probabilities: np.ndarray  # (n_tokens, n_labels) float32, softmax of the logits; no columns
+    # for a model without a classification head
 
 
 def run_model(
@@ -28,16 +29,18 @@ def run_model(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Callable[[int, int], None] | None = None,
     layers: Sequence[int] = (-1,),
+    with_labels: bool = True,
 ) -> ForwardOutput:
     """Run ``model`` once over every window, in batches, and keep each token's row from
     its owning window only. The hidden states of every layer in ``layers`` (0 is the
-    embedding output, -1 the last layer) and the logits come from the same pass."""
+    embedding output, -1 the last layer) and the logits come from the same pass.
+    ``with_labels=False``: the model has no head (or one not to be trusted); no probabilities."""
     import torch
 
     n_windows = windows.input_ids.shape[0]
     n_tokens = windows.owner.size
     hidden = np.empty((len(layers), n_tokens, model.config.hidden_size), dtype=np.float32)
-    probabilities = np.empty((n_tokens, model.config.num_labels), dtype=np.float32)
+    probabilities = np.empty((n_tokens, model.config.num_labels if with_labels else 0), dtype=np.float32)
     # Row of each token inside its owning window.
     row = np.arange(n_tokens) - windows.starts[windows.owner] + windows.prefix_length
     # Tokens grouped by owning window, so each batch finds its tokens by two binary searches
@@ -61,7 +64,8 @@ def run_model(
             r = torch.from_numpy(row[in_batch]).to(device)
             for i, layer in enumerate(layers):
                 hidden[i, in_batch] = out.hidden_states[layer][b, r].float().cpu().numpy()
-            probabilities[in_batch] = out.logits[b, r].float().softmax(-1).cpu().numpy()
+            if with_labels:
+                probabilities[in_batch] = out.logits[b, r].float().softmax(-1).cpu().numpy()
             if progress is not None:
                 progress(last, n_windows)
     return ForwardOutput(hidden, probabilities)

@@ -28,9 +28,13 @@ class LoadedModel:
     tokenizer: Any  # a fast transformers tokenizer
     model: Any  # a transformers *ForTokenClassification model, in eval mode, on ``device``
     device: Any  # torch.device
-    labels: list[str]  # id2label, in id order
+    labels: list[str]  # id2label, in id order; empty for a model without a classification head
     max_length: int  # tokens per window, special tokens included
     n_layers: int  # transformer layers; hidden states run from 0 (embeddings) to n_layers
+
+    @property
+    def has_head(self) -> bool:
+        return bool(self.labels)
 
 
 def pick_device(requested: str) -> Any:
@@ -63,34 +67,38 @@ def _looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
 
 
-def load_model(name: str = DEFAULT_MODEL, device: str = "auto", allow_pickle: bool = False) -> LoadedModel:
+def load_model(
+    name: str = DEFAULT_MODEL,
+    device: str = "auto",
+    allow_pickle: bool = False,
+    allow_headless: bool = False,
+    tokenizer_from: str | None = None,
+) -> LoadedModel:
     """Load ``name`` (a Hub id or a local directory) for token classification.
 
     A Hub model is taken from the local cache when it is there (no network call at all) and
     downloaded otherwise. Remote code is never run, and weights load from safetensors only:
     pickle (``.bin``) weights can run code when unpickled, so they need ``allow_pickle``.
+    ``allow_headless``: a model without a token-classification head (a pretrained encoder) loads
+    as its bare encoder, with no labels, instead of being refused. ``tokenizer_from``: where the
+    tokenizer is, if not beside the model (a Trainer checkpoint saved without one).
     """
-    from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
+    from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification, AutoTokenizer
 
     torch_device = pick_device(device)
     _quiet_libraries()
-    local = Path(name).expanduser()
-    if local.is_dir():
-        source = str(local)
-    elif _looks_like_path(name) or local.exists():
-        raise UserError(f"model directory {name} does not exist (or is not a directory)")
-    else:
-        source = name
+    source = model_source(name)
 
     def load(cls: Any, what: str, **kwargs: Any) -> Any:
         return _from_pretrained(cls, source, name, what, **kwargs)
 
     config = load(AutoConfig, "a model configuration")
     weights = {} if allow_pickle else {"use_safetensors": True}
+    headless = allow_headless and not has_token_head(config)
     try:
         model, info = load(
-            AutoModelForTokenClassification,
-            "a token-classification model",
+            AutoModel if headless else AutoModelForTokenClassification,
+            "an encoder" if headless else "a token-classification model",
             config=config,
             output_loading_info=True,
             progress=True,
@@ -103,16 +111,27 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto", allow_pickle: bo
                 "loaded; pass --allow-pickle if you trust this model"
             ) from None
         raise
-    if info.get("missing_keys"):
-        missing = ", ".join(sorted(info["missing_keys"])[:3])
-        raise UserError(
-            f"{name} has no trained token-classification head (missing weights: {missing}); "
-            "use a model fine-tuned for NER, such as dslim/bert-base-NER"
+    if info.get("missing_keys") and not headless:
+        if not allow_headless:
+            missing = ", ".join(sorted(info["missing_keys"])[:3])
+            raise UserError(
+                f"{name} has no trained token-classification head (missing weights: {missing}); "
+                "use a model fine-tuned for NER, such as dslim/bert-base-NER"
+            )
+        headless = True  # its head is random: its hidden states are used, its logits are not
+    if tokenizer_from is None:
+        tokenizer = load(AutoTokenizer, "a tokenizer", complete=_has_vocabulary)
+    else:
+        tokenizer = _from_pretrained(
+            AutoTokenizer,
+            model_source(tokenizer_from),
+            tokenizer_from,
+            "a tokenizer",
+            complete=_has_vocabulary,
         )
-    tokenizer = load(AutoTokenizer, "a tokenizer", complete=_has_vocabulary)
     model.eval().to(torch_device)
 
-    labels = [config.id2label[i] for i in range(config.num_labels)]
+    labels = [] if headless else [config.id2label[i] for i in range(config.num_labels)]
     return LoadedModel(
         name,
         tokenizer,
@@ -122,6 +141,38 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "auto", allow_pickle: bo
         usable_length(config, model, tokenizer),
         int(config.num_hidden_layers),
     )
+
+
+def inspect_model(name: str, tokenizer_from: str | None = None) -> tuple[Any, Any]:
+    """``name``'s configuration and tokenizer, without its weights: what can be checked of a
+    model in a second, before the minutes that loading and running a few models take."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    _quiet_libraries()
+    config = _from_pretrained(AutoConfig, model_source(name), name, "a model configuration")
+    where = tokenizer_from or name
+    tokenizer = _from_pretrained(
+        AutoTokenizer, model_source(where), where, "a tokenizer", complete=_has_vocabulary
+    )
+    return config, tokenizer
+
+
+def model_source(name: str) -> str:
+    """What ``from_pretrained`` is given for ``name``: the directory it names, or the Hub id."""
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return str(local)
+    if _looks_like_path(name) or local.exists():
+        raise UserError(f"model directory {name} does not exist (or is not a directory)")
+    return name
+
+
+def has_token_head(config: Any) -> bool:
+    """Whether the checkpoint was saved with a token-classification head, by its architecture.
+    A config without ``architectures`` is given the benefit of the doubt: missing head weights
+    still show when it loads."""
+    architectures = getattr(config, "architectures", None) or []
+    return not architectures or any(a.endswith("ForTokenClassification") for a in architectures)
 
 
 def usable_length(config: Any, model: Any, tokenizer: Any) -> int:

@@ -161,7 +161,6 @@ def analyze(
     process of its own, see projection_process).
     """
     corpus = text if isinstance(text, Corpus) else Corpus([Document(text)], "text", False)
-    docs = corpus.documents
     watch = Stopwatch()
     if isinstance(model, LoadedModel):
         loaded = model
@@ -170,7 +169,6 @@ def analyze(
             loaded = load_model(model, device)
             note.append(f"{loaded.name} on {loaded.device}")
     p = predict(corpus, loaded, batch_size=batch_size, layers=layers, label_map=label_map, watch=watch)
-    stream, tokens = p.stream, p.stream.tokens
     with watch.stage("projection") as note:
         settings = projection or ProjectionSettings()
         views, method = view_layers(p.layer_numbers, p.hidden, p.class_ids, settings, project)
@@ -181,11 +179,26 @@ def analyze(
             else None
         )
 
+    return assemble(p, corpus, loaded.name, loaded.n_layers, views, method, watch.seconds, mentions)
+
+
+def assemble(
+    p: Prediction,
+    corpus: Corpus,
+    model_name: str,
+    n_layers: int,
+    views: list[LayerView],
+    method: str,
+    timings: dict[str, float],
+    mentions: MentionCloud | None = None,
+) -> Analysis:
+    """The ``Analysis`` of a prediction and its projected layers."""
+    docs, stream, tokens = corpus.documents, p.stream, p.stream.tokens
     token_document = np.repeat(np.arange(len(docs)), np.diff(stream.token_starts))
     return Analysis(
         text=p.text,
-        model_name=loaded.name,
-        n_layers=loaded.n_layers,
+        model_name=model_name,
+        n_layers=n_layers,
         tokens=p.shown.labels,
         pieces=tokens.pieces,
         link_texts=p.shown.link_texts,
@@ -200,7 +213,7 @@ def analyze(
         class_ids=p.class_ids,
         layers=views,
         projection_method=method,
-        timings=watch.seconds,
+        timings=timings,
         documents=[
             DocumentView(
                 int(stream.char_starts[i]),
@@ -239,7 +252,8 @@ def predict(
     watch = watch or Stopwatch()
     layer_numbers = resolve_layers(layers, loaded.n_layers)
     model_types = entity_types(loaded.labels)
-    rename = check_label_map(label_map or {}, model_types)
+    # A model without a head has no types to rename; the others of a comparison have.
+    rename = check_label_map(label_map or {}, model_types) if loaded.has_head else {}
     with watch.stage("tokenize") as note:
         stream = tokenize_documents(
             loaded.tokenizer,
@@ -263,16 +277,21 @@ def predict(
             batch_size or DEFAULT_BATCH_SIZE,
             progress,
             layer_numbers,
+            with_labels=loaded.has_head,
         )
     joined_text = DOCUMENT_SEPARATOR.join(d.text for d in docs)
     with watch.stage("decode") as note:
         shown = show_tokens(
             joined_text, tokens.pieces, tokens.offsets, tokens.word_ids, tokens.space_only, stream.style
         )
-        predicted = output.probabilities.argmax(axis=1)
-        labels = [loaded.labels[i] for i in predicted]
-        scores = output.probabilities[np.arange(predicted.size), predicted]
-        entities = decode_documents(joined_text, docs, stream, labels, scores)
+        if loaded.has_head:
+            predicted = output.probabilities.argmax(axis=1)
+            labels = [loaded.labels[i] for i in predicted]
+            scores = output.probabilities[np.arange(predicted.size), predicted]
+            entities = decode_documents(joined_text, docs, stream, labels, scores)
+        else:  # an encoder alone: no labels, no entities (see comparison.py)
+            labels, entities = [""] * tokens.ids.size, []
+            scores = np.full(tokens.ids.size, np.nan, np.float32)
         entities = [replace(e, type=rename.get(e.type, e.type)) for e in entities]
         gold_types = [t for d in docs if d.gold_tags for t in entity_types(d.gold_tags)]
         types = list(dict.fromkeys(rename.get(t, t) for t in model_types))  # two may map to one
@@ -414,11 +433,13 @@ def view_layers(
     class_ids: np.ndarray,
     settings: ProjectionSettings,
     project: Projector | None = None,
+    follow: np.ndarray | None = None,
 ) -> tuple[list[LayerView], str]:
     """Neighbours, 3D layout and separation scores of each layer in ``hidden`` (one slice per
     entry of ``layer_numbers``). The deepest layer is projected on its own, exactly as when it is
-    shown alone; each shallower layer follows the layout of the one after it, so points move
-    smoothly along the layer axis."""
+    shown alone, or follows ``follow`` (another model's layout of the same points); each
+    shallower layer follows the layout of the one after it, so points move smoothly along the
+    layer axis."""
     from .neighbours import NEAREST_SHOWN, nearest_neighbours
     from .projection import project_to_3d
     from .separation import neighbour_agreement
@@ -426,7 +447,6 @@ def view_layers(
     project = project or project_to_3d
     views: list[LayerView] = []
     method = "umap"
-    follow = None
     progress = throttled("projection: {done}/{total} layers")
     for step, i in enumerate(reversed(range(len(layer_numbers))), start=1):
         k = max(settings.n_neighbors - 1, NEAREST_SHOWN)
