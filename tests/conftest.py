@@ -39,14 +39,20 @@ def build_model_dir(
     seed: int = 0,
     hidden_size: int = 32,
     family: str = "bert-cased",
+    tokenizer_from: Path | None = None,
 ) -> Path:
     """Save a random-weight token-classification model of ``family`` (see families.py) and its
-    tokenizer to ``path``."""
+    tokenizer to ``path``; ``tokenizer_from``: take that model's tokenizer instead of training
+    one (checkpoints of one run share it)."""
     import torch
+    from transformers import AutoTokenizer
 
     from .families import build_model, build_tokenizer
 
-    tokenizer = build_tokenizer(family, max_positions)
+    if tokenizer_from is None:
+        tokenizer = build_tokenizer(family, max_positions)
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_from)
     torch.manual_seed(seed)
     model = build_model(family, len(tokenizer), labels, max_positions, hidden_size)
     # Random logits are nearly flat and dominated by one label. Sharpen them and centre them on
@@ -118,3 +124,36 @@ def family_models(family_model_dirs: dict[str, Path]) -> dict[str, object]:
     from llm_embedding_ner.model_loading import load_model
 
     return {family: load_model(str(path), device="cpu") for family, path in family_model_dirs.items()}
+
+
+@pytest.fixture(scope="session")
+def trainer_run(dslim_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Trainer output directory: checkpoint-10 and checkpoint-20, the tokenizer of dslim_model_dir."""
+    run = tmp_path_factory.mktemp("trainer-run")
+    for step, seed in ((10, 11), (20, 12)):
+        build_model_dir(
+            run / f"checkpoint-{step}",
+            DSLIM_LABELS,
+            max_positions=256,
+            seed=seed,
+            tokenizer_from=dslim_model_dir,
+        )
+    return run
+
+
+@pytest.fixture(scope="session")
+def encoder_dir(dslim_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pretrained encoder without a token-classification head (BertModel), same tokenizer."""
+    from transformers import AutoModel, AutoTokenizer
+
+    path = tmp_path_factory.mktemp("encoder")
+    AutoModel.from_pretrained(dslim_model_dir).save_pretrained(path)
+    AutoTokenizer.from_pretrained(dslim_model_dir).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def roberta_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_model_dir(
+        tmp_path_factory.mktemp("roberta"), DSLIM_LABELS, max_positions=256, seed=13, family="roberta"
+    )

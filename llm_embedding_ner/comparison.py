@@ -1,0 +1,278 @@
+"""``compare``: several models (or checkpoints of one training run) over the same input, as one
+``Analysis`` per model whose points correspond, whose classes mean the same, and whose 3D
+layouts are aligned, so that a point that moves from one model to the next really changed its
+neighbourhood.
+
+Each model is loaded, run and dropped in turn: memory holds one model at a time, plus the
+chosen layers' hidden states of every model. Then, as the layer view does along layers, the
+last model's deepest layer is projected on its own and each earlier model follows the one after
+it (started from its layout and rotated onto it).
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import json
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from .documents import Corpus
+from .entities import Entity, entity_types
+from .errors import UserError
+from .layer_selection import LayerSpec, resolve_layers
+from .model_list import ModelEntry
+from .model_loading import LoadedModel, has_token_head, inspect_model, load_model
+from .pipeline import Analysis, Prediction, assemble, predict, view_layers
+from .progress import Stopwatch
+from .projection import ProjectionSettings, Projector
+from .word_points import pool_words, shared_words
+
+log = logging.getLogger("llm_embedding_ner")
+
+# How a point's class changed from the previous model: the class ids of the ``changed`` cloud.
+SAME_NONE, SAME_TYPE, GAINED, LOST, OTHER_TYPE, NOT_COMPARED = range(6)
+CHANGE_KINDS = {
+    SAME_NONE: "no entity in either",
+    SAME_TYPE: "same type",
+    GAINED: "entity gained (was none)",
+    LOST: "entity lost (now none)",
+    OTHER_TYPE: "type changed",
+    NOT_COMPARED: "not compared (first model, or no labels)",
+}
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    entry: ModelEntry
+    analysis: Analysis  # classes by the comparison's shared types; one point per token or word
+    has_head: bool  # False: an encoder alone; its labels are empty, its classes borrowed
+    change: np.ndarray  # (n,) how each point's class changed from the previous model (CHANGE_KINDS)
+    changed_from: list[str]  # (n,) "B-PER -> O" where the label changed, "" where it did not
+
+
+@dataclass(frozen=True)
+class Comparison:
+    models: list[ModelResult]
+    per_word: bool  # the tokenizers differ: one point per shared word, not per token
+    agreement: list[float]  # share of words on which models i and i + 1 agree (both with labels)
+
+    @property
+    def entity_types(self) -> list[str]:
+        return self.models[0].analysis.entity_types
+
+    @property
+    def has_steps(self) -> bool:
+        return any(m.entry.step is not None for m in self.models)
+
+
+def compare(
+    corpus: Corpus,
+    entries: list[ModelEntry],
+    *,
+    device: str = "auto",
+    allow_pickle: bool = False,
+    projection: ProjectionSettings | None = None,
+    batch_size: int | None = None,
+    layers: LayerSpec = "last",
+    label_map: dict[str, str] | None = None,
+    project: Projector | None = None,
+    load: Callable[..., LoadedModel] = load_model,
+) -> Comparison:
+    """Run every model of ``entries`` over ``corpus`` and line their results up. Configurations
+    and tokenizers are checked first, so a model that cannot take part fails before any runs."""
+    per_word = check_models(entries, layers, label_map or {})
+    if per_word:
+        log.info("the models' tokenizers differ: one point per word (the mean of its tokens), not per token")
+    predictions: list[tuple[Prediction, LoadedModel]] = []
+    for index, entry in enumerate(entries):
+        log.info("model %d/%d: %s", index + 1, len(entries), entry.name)
+        watch = Stopwatch()
+        with watch.stage("load model") as note:
+            loaded = load(
+                entry.name,
+                device,
+                allow_pickle=allow_pickle,
+                allow_headless=True,
+                tokenizer_from=entry.tokenizer_from,
+            )
+            note.append(f"{loaded.name} on {loaded.device}")
+        own_types = entity_types(loaded.labels)
+        renames = {k: v for k, v in (label_map or {}).items() if k in own_types}  # each model its own
+        p = predict(corpus, loaded, batch_size=batch_size, layers=layers, label_map=renames, watch=watch)
+        # Keep what later stages read, not the weights: one model in memory at a time.
+        predictions.append((p, replace(loaded, model=None, tokenizer=None)))
+        del loaded
+        gc.collect()
+    if not any(m.has_head for _, m in predictions) and not corpus.has_gold:
+        raise UserError("none of the models has a token-classification head, and there are no gold labels")
+    preds = [p for p, _ in predictions]
+    if per_word:
+        words = shared_words([p.stream.tokens for p in preds])
+        given_words = all(d.words is not None for d in corpus.documents)
+        preds = [pool_words(p, words, given_words) for p in preds]
+    else:
+        check_same_tokens(preds, entries)
+    types = shared_types(preds)
+    class_ids = [_classes(p, types) for p in preds]
+    heads = [m.has_head for _, m in predictions]
+    for i, has_head in enumerate(heads):
+        if not has_head:
+            class_ids[i], source = borrowed_classes(i, heads, class_ids, preds[i], types, entries)
+            warnings.warn(
+                f"{entries[i].label} has no token-classification head: its labels are empty and its points "
+                f"take the classes of {source}",
+                stacklevel=2,
+            )
+    settings = projection or ProjectionSettings()
+    analyses: list[Analysis | None] = [None] * len(preds)
+    follow = None
+    with Stopwatch().stage("projection") as note:
+        for i in reversed(range(len(preds))):
+            p, loaded = preds[i], predictions[i][1]
+            views, method = view_layers(p.layer_numbers, p.hidden, class_ids[i], settings, project, follow)
+            follow = views[-1].coordinates
+            p = replace(p, entity_types=types, class_ids=class_ids[i], gold=_regold(p, types))
+            analyses[i] = assemble(p, corpus, loaded.name, loaded.n_layers, views, method, {})
+        note.append(f"{len(preds)} models")
+    done = [a for a in analyses if a is not None]
+    results = []
+    for i, (analysis, entry) in enumerate(zip(done, entries, strict=True)):
+        previous = done[i - 1] if i > 0 and heads[i - 1] and heads[i] else None
+        change, changed_from = label_changes(previous, analysis)
+        results.append(ModelResult(entry, analysis, heads[i], change, changed_from))
+    agreement = [
+        word_agreement(a.analysis, b.analysis) if a.has_head and b.has_head else float("nan")
+        for a, b in itertools.pairwise(results)
+    ]
+    return Comparison(results, per_word, agreement)
+
+
+def check_models(entries: list[ModelEntry], layers: LayerSpec, label_map: dict[str, str]) -> bool:
+    """Fail before any model runs: each configuration and tokenizer must load, each tokenizer
+    must give character offsets, ``layers`` must exist in each model and ``label_map`` must name
+    types of some model. True when the tokenizers differ (points become words)."""
+    tokenizers: list[str] = []
+    types: list[str] = []
+    for entry in entries:
+        config, tokenizer = inspect_model(entry.name, entry.tokenizer_from)
+        if not getattr(tokenizer, "is_fast", False):
+            raise UserError(
+                f"{entry.name}'s tokenizer is a slow (Python) tokenizer, which gives no character offsets: "
+                "its tokens cannot be lined up with the other models' words"
+            )
+        try:
+            resolve_layers(layers, int(config.num_hidden_layers))
+        except UserError as e:
+            raise UserError(f"{entry.name}: {e}") from None
+        tokenizers.append(_tokenizer_identity(tokenizer))
+        if has_token_head(config):
+            types += entity_types([config.id2label[i] for i in sorted(config.id2label)])
+    unknown = [name for name in label_map if name not in types]
+    if unknown:
+        raise UserError(
+            f"--label-map names {', '.join(unknown)}, but no model has such a type; their types are "
+            f"{', '.join(dict.fromkeys(types))}"
+        )
+    return len(set(tokenizers)) > 1
+
+
+def _tokenizer_identity(tokenizer: Any) -> str:
+    """The tokenizer's vocabulary and rules, without its truncation and padding settings."""
+    state = json.loads(tokenizer.backend_tokenizer.to_str())
+    state.pop("truncation", None)
+    state.pop("padding", None)
+    return json.dumps(state, sort_keys=True)
+
+
+def check_same_tokens(preds: list[Prediction], entries: list[ModelEntry]) -> None:
+    first = preds[0].stream.tokens
+    for p, entry in zip(preds[1:], entries[1:], strict=True):
+        tokens = p.stream.tokens
+        if tokens.ids.shape != first.ids.shape or not np.array_equal(tokens.offsets, first.offsets):
+            raise UserError(f"{entry.name} split the text into other tokens than {entries[0].name}")
+
+
+def shared_types(preds: list[Prediction]) -> list[str]:
+    """Every model's entity types (and the gold data's), by name, in order of first appearance."""
+    return list(dict.fromkeys(t for p in preds for t in p.entity_types))
+
+
+def _classes(p: Prediction, types: list[str]) -> np.ndarray:
+    entity_class = np.asarray([types.index(e.type) + 1 for e in p.entities] + [0], dtype=np.uint16)
+    return entity_class[p.token_entity]
+
+
+def _regold(p: Prediction, types: list[str]) -> Any:
+    """The gold comparison with gold classes numbered by the shared types."""
+    if p.gold is None:
+        return None
+    remap = np.asarray([0, *[types.index(t) + 1 for t in p.entity_types]], dtype=np.uint16)
+    return replace(p.gold, gold_class_ids=remap[p.gold.gold_class_ids])
+
+
+def borrowed_classes(
+    index: int,
+    heads: list[bool],
+    class_ids: list[np.ndarray],
+    p: Prediction,
+    types: list[str],
+    entries: list[ModelEntry],
+) -> tuple[np.ndarray, str]:
+    """Classes for a model without a head: the next model's that has one, else the gold
+    labels', else the nearest earlier model's that has one."""
+    later = [j for j in range(index + 1, len(heads)) if heads[j]]
+    if later:
+        return class_ids[later[0]], entries[later[0]].label
+    regold = _regold(p, types)
+    if regold is not None:
+        return regold.gold_class_ids, "the gold labels"
+    earlier = [j for j in range(index) if heads[j]]
+    return class_ids[earlier[-1]], entries[earlier[-1]].label
+
+
+def label_changes(previous: Analysis | None, current: Analysis) -> tuple[np.ndarray, list[str]]:
+    """Each point's change of class from ``previous`` (None: not compared), and "old -> new"
+    where its label changed."""
+    n = len(current.labels)
+    if previous is None:
+        return np.full(n, NOT_COMPARED, dtype=np.uint16), [""] * n
+    old, new = previous.class_ids, current.class_ids
+    change = np.select(
+        [(old == 0) & (new == 0), old == new, old == 0, new == 0],
+        [SAME_NONE, SAME_TYPE, GAINED, LOST],
+        OTHER_TYPE,
+    ).astype(np.uint16)
+    changed_from = [
+        "" if a == b else f"{a} -> {b}" for a, b in zip(previous.labels, current.labels, strict=True)
+    ]
+    return change, changed_from
+
+
+def word_tags(analysis: Analysis) -> list[tuple[int, bool]]:
+    """Per word (its first point): its entity class, and whether an entity starts there."""
+    word_ids = analysis.word_ids
+    firsts = np.flatnonzero(np.r_[True, word_ids[1:] != word_ids[:-1]]) if word_ids.size else word_ids
+    starts = {e.first_token for e in analysis.entities}
+    return [(int(analysis.class_ids[i]), int(i) in starts) for i in firsts.tolist()]
+
+
+def word_agreement(a: Analysis, b: Analysis) -> float:
+    """Share of words that both models tag alike: same class, and an entity starting there in
+    both or neither (so two adjacent entities do not agree with one long one)."""
+    tags_a, tags_b = word_tags(a), word_tags(b)
+    if not tags_a:
+        return float("nan")
+    return float(np.mean([x == y for x, y in zip(tags_a, tags_b, strict=True)]))
+
+
+def entity_counts(entities: list[Entity], types: list[str]) -> dict[str, int]:
+    counts = dict.fromkeys(types, 0)
+    for e in entities:
+        counts[e.type] += 1
+    return counts
