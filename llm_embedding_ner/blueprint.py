@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import rerun.blueprint as rrb
 
+from .comparison import Comparison
+from .comparison_logging import CHANGED_CLOUD, COMPARISON, F1_PATH
 from .pipeline import Analysis
 from .rerun_logging import (
     DOCUMENT_TIMELINE,
@@ -13,6 +15,7 @@ from .rerun_logging import (
     GOLD_CLOUD,
     LAYER_TIMELINE,
     METRICS,
+    MODEL_TIMELINE,
     TOKEN_CLOUD,
 )
 
@@ -24,12 +27,18 @@ def default_blueprint(
     corpus: bool = False,
     gold: bool = False,
     active_cloud: str | None = None,
+    models: bool = False,
 ) -> rrb.Blueprint:
     """Documents beside the 3D cloud. ``layer_timeline``: the time panel opens on ``layer``;
     ``score_series``: separation scores plotted beside; ``corpus``: documents on the
     ``document`` timeline and the entity-mention cloud; ``gold``: the cloud coloured three
-    ways (one tab each) and the metrics. ``active_cloud`` names the tab shown first ("Errors");
-    the first one by default."""
+    ways (one tab each) and the metrics. ``models``: several models compared: the time panel
+    opens on ``model``, the cloud gets a ``Changed`` tab and the comparison its document, and
+    the plot shows F1 too. ``active_cloud`` names the tab shown first ("Errors"); the first
+    one by default.
+
+    All views follow the time panel's one timeline (Rerun has no timeline per view), so it
+    opens on the one the user asked for most specifically: model, then layer, then document."""
     documents = rrb.Vertical(
         rrb.TextDocumentView(origin="text", name="Text"),
         rrb.TextDocumentView(origin="tokenized_text", name="Tokenized text"),
@@ -37,7 +46,7 @@ def default_blueprint(
         row_shares=[3, 4, 2],
     )
     cloud = rrb.Spatial3DView(origin=TOKEN_CLOUD, name="UMAP embeddings", eye_controls=camera)
-    if not (layer_timeline or corpus):
+    if not (layer_timeline or corpus or models):
         return rrb.Blueprint(rrb.Horizontal(documents, cloud, column_shares=[2, 3]), collapse_panels=True)
 
     clouds: list[rrb.View] = [cloud]
@@ -47,12 +56,26 @@ def default_blueprint(
             rrb.Spatial3DView(origin=GOLD_CLOUD, name="Gold types", eye_controls=camera),
             rrb.Spatial3DView(origin=ERRORS_CLOUD, name="Errors", eye_controls=camera),
         ]
-    if corpus:
+    if models:
+        clouds.append(rrb.Spatial3DView(origin=CHANGED_CLOUD, name="Changed", eye_controls=camera))
+    elif corpus:  # a comparison has no mention cloud (its layouts would not be aligned)
         clouds.append(rrb.Spatial3DView(origin=ENTITY_EMBEDDINGS, name="Entity mentions"))
     side: list[rrb.View] = []
+    if models:
+        side.append(rrb.TextDocumentView(origin=COMPARISON, name="Comparison"))
     if gold:
         side.append(rrb.TextDocumentView(origin=METRICS, name="Metrics"))
-    if score_series:
+    if models:
+        side.append(
+            rrb.TimeSeriesView(
+                origin="/",
+                contents=["+ separation/**", f"+ {F1_PATH}", "+ separation_by_layer/**"],
+                name="Scores by model (or by layer on the layer timeline)",
+                axis_y=rrb.ScalarAxis(range=(0.0, 1.0)),
+                plot_legend=rrb.PlotLegend(corner="LeftBottom"),
+            )
+        )
+    elif score_series:
         side.append(
             rrb.TimeSeriesView(
                 origin="separation",
@@ -67,12 +90,18 @@ def default_blueprint(
         columns.append(rrb.Vertical(*side) if len(side) > 1 else side[0])
     return rrb.Blueprint(
         rrb.Horizontal(*columns, column_shares=[2, 3, 2][: len(columns)]),
-        rrb.TimePanel(state="collapsed", timeline=DOCUMENT_TIMELINE if corpus else LAYER_TIMELINE),
+        rrb.TimePanel(
+            state="collapsed",
+            timeline=MODEL_TIMELINE if models else LAYER_TIMELINE if layer_timeline else DOCUMENT_TIMELINE,
+        ),
         collapse_panels=True,
     )
 
 
-def blueprint_for(analysis: Analysis, active_cloud: str | None = None) -> rrb.Blueprint:
+def blueprint_for(analysis: Analysis | Comparison, active_cloud: str | None = None) -> rrb.Blueprint:
+    """The default layout for one model's analysis or several models' comparison."""
+    if isinstance(analysis, Comparison):
+        return comparison_blueprint(analysis, active_cloud)
     layouts = np.concatenate([view.coordinates for view in analysis.layers])
     return default_blueprint(
         layer_timeline=not analysis.last_layer_only,
@@ -81,6 +110,21 @@ def blueprint_for(analysis: Analysis, active_cloud: str | None = None) -> rrb.Bl
         corpus=analysis.is_corpus,
         gold=analysis.gold is not None,
         active_cloud=active_cloud,
+    )
+
+
+def comparison_blueprint(comparison: Comparison, active_cloud: str | None = None) -> rrb.Blueprint:
+    analyses = [m.analysis for m in comparison.models]
+    layouts = np.concatenate([view.coordinates for a in analyses for view in a.layers])
+    first = analyses[0]
+    return default_blueprint(
+        layer_timeline=not first.last_layer_only,
+        score_series=True,
+        camera=camera_for(layouts),
+        corpus=first.is_corpus,
+        gold=first.gold is not None,
+        active_cloud=active_cloud,
+        models=True,
     )
 
 

@@ -25,13 +25,17 @@ from .default_text import DEFAULT_TEXT
 from .delivery import chosen_sink, prepare_spawn
 from .errors import UserError
 from .layer_selection import LayerSpec, parse_layers, resolve_layers
+from .model_list import ModelEntry
 from .model_loading import DEFAULT_MODEL, DEVICES
 from .progress import Stopwatch
 from .projection import ProjectionSettings
 from .tag_schemes import SCHEMES
 
 if TYPE_CHECKING:
+    from .comparison import Comparison
+    from .corpus import Corpus
     from .pipeline import Analysis
+    from .projection import Projector
 
 DEFAULT_VIEWER_URL = "rerun+http://127.0.0.1:9876/proxy"  # where --connect goes without --url
 METRICS = ("cosine", "euclidean", "correlation", "manhattan", "chebyshev", "canberra", "braycurtis")
@@ -45,6 +49,8 @@ examples:
   python -m llm_embedding_ner --model ./my-ner-model --device cpu --headless --save out.rrd
   python -m llm_embedding_ner --layers all           every layer on the viewer's time slider
   python -m llm_embedding_ner --file test.conll      score against gold labels, errors in 3D
+  python -m llm_embedding_ner --model base-model --model runs/ner --file dev.conll
+                                                     a base model, then each checkpoint of a run
   python -m llm_embedding_ner --file notes.txt --split paragraphs    one document per paragraph
   HF_HUB_OFFLINE=1 python -m llm_embedding_ner      use only models already in the local cache
 
@@ -171,9 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     model = parser.add_argument_group("model")
     model.add_argument(
         "--model",
-        default=DEFAULT_MODEL,
+        action="append",
+        default=None,
         metavar="ID_OR_DIR",
-        help=f"Hub id or local directory of a token-classification model (default: {DEFAULT_MODEL})",
+        help=f"Hub id or local directory of a token-classification model (default: {DEFAULT_MODEL}); "
+        "give it several times to compare models on a 'model' timeline. A Trainer output directory "
+        "(checkpoint-* inside) stands for its checkpoints in step order, then its final model",
     )
     model.add_argument(
         "--allow-pickle",
@@ -268,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     projector = None
     try:
         check_sink(args)
+        from .model_list import expand_models
+
+        entries, expanded = expand_models(args.model or [DEFAULT_MODEL])
+        for line in expanded:
+            logging.getLogger("llm_embedding_ner").info(line)
         no_viewer = prepare_spawn(args)
         from .projection_process import ProjectionProcess
 
@@ -278,22 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         corpus = read_corpus(
             args.text, args.file, DEFAULT_TEXT, args.format, args.split, args.scheme, args.label_names
         )
-        from .model_loading import load_model
-        from .pipeline import analyze
-
-        with Stopwatch().stage("load model") as note:
-            model = load_model(args.model, args.device, allow_pickle=args.allow_pickle)
-            resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
-            note.append(f"{model.name} on {model.device}")
-        analysis = analyze(
-            corpus,
-            model,
-            projection=settings,
-            batch_size=args.batch_size,
-            layers=args.layers,
-            label_map=args.label_map,
-            project=projector.project,
-        )
+        result = run_models(args, entries, corpus, settings, projector.project)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -311,17 +310,15 @@ def main(argv: list[str] | None = None) -> int:
     source = _source_name(args.file)
     try:
         with Stopwatch().stage("logging"):
-            closing_line = deliver(analysis, args, source, no_viewer)
+            closing_line = deliver(result, args, source, no_viewer)
     except KeyboardInterrupt:
         print(f"interrupted while logging: {_discard_partial(args)}", file=sys.stderr)
         return 130
     except Exception as e:  # the viewer closed, crashed or never listened; a flush failed
-        print(save_after_failure(analysis, source, e), file=sys.stderr)
+        print(save_after_failure(result, source, e), file=sys.stderr)
         return 1
-    if any(not math.isnan(view.separation) for view in analysis.layers):  # nan: too few tokens to score
-        logging.getLogger("llm_embedding_ner").info(separation_table(analysis))
-    if analysis.gold is not None:
-        logging.getLogger("llm_embedding_ner").info(scores_line(analysis))
+    for line in summary(result):
+        logging.getLogger("llm_embedding_ner").info(line)
     if closing_line:
         print(closing_line, file=sys.stderr)  # where the recording went, or where it is served
     if no_viewer:
@@ -342,6 +339,49 @@ def run() -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def run_models(
+    args: argparse.Namespace,
+    entries: list[ModelEntry],
+    corpus: Corpus,
+    settings: ProjectionSettings,
+    project: Projector,
+) -> Analysis | Comparison:
+    """One model's analysis, or, for several, their comparison (comparison.py)."""
+    options = dict(
+        projection=settings, batch_size=args.batch_size, layers=args.layers, label_map=args.label_map
+    )
+    if len(entries) > 1:
+        from .comparison import compare
+
+        return compare(
+            corpus, entries, device=args.device, allow_pickle=args.allow_pickle, project=project, **options
+        )
+    from .model_loading import load_model
+    from .pipeline import analyze
+
+    with Stopwatch().stage("load model") as note:
+        model = load_model(entries[0].name, args.device, allow_pickle=args.allow_pickle)
+        resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
+        note.append(f"{model.name} on {model.device}")
+    return analyze(corpus, model, project=project, **options)
+
+
+def summary(result: Analysis | Comparison) -> list[str]:
+    """What the terminal shows after the run: separation scores, and F1 with gold labels."""
+    from .pipeline import Analysis
+
+    if not isinstance(result, Analysis):
+        from .comparison_logging import score_lines
+
+        return [score_lines(result)]
+    lines = []
+    if any(not math.isnan(view.separation) for view in result.layers):  # nan: too few tokens to score
+        lines.append(separation_table(result))
+    if result.gold is not None:
+        lines.append(scores_line(result))
+    return lines
 
 
 def separation_table(analysis: Analysis) -> str:

@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     import rerun as rr
     import rerun.blueprint as rrb
 
+    from .comparison import Comparison
     from .pipeline import Analysis
+
+    Result = Analysis | Comparison  # one model's analysis, or several models'
 
 VIEWER = "rerun"
 RECORDING_PREFIX = "llm_embedding_ner"
@@ -93,16 +96,17 @@ def how_to_open(path: Path) -> str:
     )
 
 
-def save_recording(analysis: Analysis, path: Path, source: str) -> None:
+def save_recording(analysis: Result, path: Path, source: str) -> None:
     """The whole recording, with its default blueprint, in the .rrd file ``path``."""
     import rerun as rr
 
     from .blueprint import blueprint_for
-    from .rerun_logging import APPLICATION_ID, log_to_rerun
+    from .comparison_logging import log_result
+    from .rerun_logging import APPLICATION_ID
 
     recording = rr.RecordingStream(APPLICATION_ID)
     recording.save(str(path), default_blueprint=blueprint_for(analysis))
-    log_to_rerun(analysis, recording, source=source)
+    log_result(analysis, recording, source=source)
     recording.flush()
 
 
@@ -158,14 +162,15 @@ def prepare_spawn(args: argparse.Namespace) -> str | None:
     return blocker
 
 
-def deliver(analysis: Analysis, args: argparse.Namespace, source: str, no_viewer: str | None) -> str | None:
+def deliver(analysis: Result, args: argparse.Namespace, source: str, no_viewer: str | None) -> str | None:
     """Send the recording where the command line says (rerun's script options), or save it to a
     new file when ``no_viewer`` says why no viewer can be spawned. Returns the line to end the run
     with: where the recording was saved, or where it is served; None for the other sinks."""
     import rerun as rr
 
     from .blueprint import blueprint_for
-    from .rerun_logging import APPLICATION_ID, log_to_rerun
+    from .comparison_logging import log_result
+    from .rerun_logging import APPLICATION_ID
 
     if no_viewer:
         path = new_recording_path()
@@ -179,12 +184,12 @@ def deliver(analysis: Analysis, args: argparse.Namespace, source: str, no_viewer
     setup = argparse.Namespace(**{**vars(args), "serve": False, "headless": True}) if serving else args
     recording = rr.script_setup(setup, APPLICATION_ID, default_blueprint=blueprint)
     served_at = serve(recording, blueprint) if serving else None
-    log_to_rerun(analysis, recording, source=source)
+    log_result(analysis, recording, source=source)
     recording.flush()  # the .rrd is complete when the run ends, also when called in-process
     return served_at
 
 
-def save_after_failure(analysis: Analysis, source: str, error: Exception) -> str:
+def save_after_failure(analysis: Result, source: str, error: Exception) -> str:
     """After a failed delivery, the whole recording in a new file, and the line that says so.
     Should saving fail too, ``error`` is a bug and is raised with its traceback."""
     try:

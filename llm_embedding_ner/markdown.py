@@ -9,9 +9,10 @@ and line breaks stay line breaks.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -29,6 +30,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _NBSP = "\u00a0"
 _NARROW_NBSP = "\u202f"  # keeps an entity's type tag visually apart without a line break
 EMPTY_VALUE = '""'  # how an empty metadata value is shown
+NO_SCORE = "n/a"  # a model without labels has no F1 and no entities
 
 
 def point_link(index: int, entity_path: str = "umap_embeddings") -> str:
@@ -236,4 +238,41 @@ def metrics_document(evaluation: Evaluation, types: Sequence[str], source: str) 
         counts = [evaluation.confusion.get((gold, c), 0) for c in columns]
         cells = ["" if gold is None and c is None else f"{n:,}" for n, c in zip(counts, columns, strict=True)]
         lines.append(f"| {escape_inline(gold or 'none')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def comparison_document(
+    models: Sequence[str],
+    types: Sequence[str],
+    f1: Sequence[Mapping[str, float] | None] | None,
+    counts: Sequence[Mapping[str, int] | None],
+    agreement: Sequence[float],
+    per_word: bool,
+) -> str:
+    """The models side by side, one row each (a run can have dozens of checkpoints): with gold
+    labels each one's F1 per type (``f1``: per model, type -> F1 and "micro" -> micro F1, None
+    for a model without labels), otherwise its number of entities per type; then how many
+    words each model tags as the one before it does."""
+    names = [escape_inline(n) for n in display_names(types)]
+    points = "one point per word (the models' tokenizers differ)" if per_word else "one point per token"
+    lines = [f"## {len(models)} models compared", "", f"Numbered as on the `model` timeline; {points}.", ""]
+    if f1 is not None:
+        lines += ["### Entity-level F1 against the gold labels", ""]
+        columns, keys = [*names, "**micro avg**"], [*types, "micro"]
+        rows = [None if s is None else [f"{s.get(k, 0.0):.4f}" for k in keys] for s in f1]
+    else:
+        lines += ["### Entities found per type", ""]
+        columns, keys = names, list(types)
+        rows = [None if c is None else [f"{c.get(k, 0):,}" for k in keys] for c in counts]
+    lines += ["| model | " + " | ".join(columns) + " |", "| --- |" + " ---: |" * len(columns)]
+    for i, (model, row) in enumerate(zip(models, rows, strict=True)):
+        lines.append(
+            f"| {i}: {escape_inline(model)} | " + " | ".join(row or [NO_SCORE] * len(columns)) + " |"
+        )
+    lines += ["", "### Agreement between consecutive models", ""]
+    for i, share in enumerate(agreement):
+        said = f"{share:.1%} of words tagged alike"
+        if math.isnan(share):
+            said = f"{NO_SCORE} (a model without labels)"
+        lines.append(f"- {i} → {i + 1}: {said}")
     return "\n".join(lines)

@@ -14,6 +14,14 @@ separation/*            Scalars: how well entity types separate, in hidden space
 With the last layer alone the points are static; with other or several layers their positions,
 nearest tokens and scores are logged on the sequence timeline ``layer`` (0 = embeddings). A
 corpus shows one document at a time on the sequence timeline ``document``; one text is static.
+Several models add the timeline ``model`` (comparison_logging.py).
+
+Each row is logged on the timelines it varies along. Rerun shows a row only while the active
+timeline is one the row has (or the row is static), and all views follow the one active
+timeline. So a row that must stay on screen whatever the user scrubs (the cloud, the texts)
+is also pinned to the start of the run's other timelines: on ``document`` the cloud shows its
+deepest layer, on ``layer`` the texts show the first document. Plots are never pinned: a score
+pinned to ``document = 0`` would draw every layer's score at one x.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from __future__ import annotations
 import bisect
 import colorsys
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -49,6 +57,8 @@ from .pipeline import Analysis, LayerView
 APPLICATION_ID = "rerun_example_llm_embedding_ner"
 LAYER_TIMELINE = "layer"
 DOCUMENT_TIMELINE = "document"
+MODEL_TIMELINE = "model"
+STEP_TIMELINE = "step"
 TOKEN_CLOUD = "umap_embeddings"
 GOLD_CLOUD = "umap_embeddings_gold"
 ERRORS_CLOUD = "umap_embeddings_errors"
@@ -116,21 +126,54 @@ def log_error_context(recording: rr.RecordingStream | None = None) -> None:
     rr.log(ERRORS_CLOUD, rr.AnnotationContext(infos), static=True, recording=recording)
 
 
-def log_documents(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
+Times = Mapping[str, int]  # timeline -> sequence number
+
+
+def at(times: Times, recording: rr.RecordingStream | None = None) -> None:
+    """Log the following rows at ``times``, on those timelines only."""
+    rr.reset_time(recording=recording)
+    for timeline, value in times.items():
+        rr.set_time(timeline, sequence=value, recording=recording)
+
+
+def pins(analysis: Analysis, layer: bool = True, document: bool = True) -> dict[str, int]:
+    """The analysis' layer and document timelines (where it has them) at their start."""
+    found: dict[str, int] = {}
+    if layer and not analysis.last_layer_only:
+        found[LAYER_TIMELINE] = analysis.layers[0].layer
+    if document and analysis.is_corpus:
+        found[DOCUMENT_TIMELINE] = 0
+    return found
+
+
+def log_documents(
+    analysis: Analysis,
+    recording: rr.RecordingStream | None = None,
+    times: Times | None = None,
+    title: str = "",
+) -> None:
     """One text: its three documents, static. A corpus: each document's three on the
-    ``document`` timeline, so the slider pages through them."""
+    ``document`` timeline, so the slider pages through them. ``times``: the model's place on
+    the model timelines, when several models are compared; ``title`` heads the text."""
+    times = dict(times or {})
     if not analysis.is_corpus:
-        log_text(analysis, 0, analysis.entities, static=True, recording=recording)
+        if times:
+            at(times | pins(analysis), recording)
+        log_text(analysis, 0, analysis.entities, static=not times, recording=recording, title=title)
+        rr.reset_time(recording=recording)
         return
     # Entities are in text order: each document's are found by binary search.
     entity_starts = [e.first_token for e in analysis.entities]
-    for index, document in enumerate(analysis.documents):
+    # Last to first: on the layer and model timelines, where every document sits at one time,
+    # the last row logged is the one shown, and that should be the first document.
+    for index in reversed(range(len(analysis.documents))):
+        document = analysis.documents[index]
         first = bisect.bisect_left(entity_starts, document.first_token)
         end = bisect.bisect_left(entity_starts, document.end_token)
-        rr.set_time(DOCUMENT_TIMELINE, sequence=index, recording=recording)
-        if not analysis.last_layer_only:  # also visible while the slider is on the layer timeline
-            rr.set_time(LAYER_TIMELINE, sequence=analysis.layers[0].layer, recording=recording)
-        log_text(analysis, index, analysis.entities[first:end], static=False, recording=recording)
+        at(times | pins(analysis, document=False) | {DOCUMENT_TIMELINE: index}, recording)
+        log_text(
+            analysis, index, analysis.entities[first:end], static=False, recording=recording, title=title
+        )
     rr.reset_time(recording=recording)
 
 
@@ -140,6 +183,7 @@ def log_text(
     entities: Sequence[Entity],
     static: bool,
     recording: rr.RecordingStream | None = None,
+    title: str = "",
 ) -> None:
     """Document ``index``'s text (its ``entities`` highlighted), its tokens (each a link to its
     point) and its unique entities."""
@@ -150,7 +194,7 @@ def log_text(
     header = document_header(index, len(analysis.documents), document.metadata) if analysis.is_corpus else ""
     offsets = analysis.offsets[first:end] - document.start
     markdown = {
-        "text": header + text_document(text, local),
+        "text": title + header + text_document(text, local),
         "tokenized_text": tokenized_document(
             text,
             analysis.link_texts[first:end],
@@ -167,9 +211,17 @@ def log_text(
         )
 
 
-def log_embeddings(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
-    """What does not change from layer to layer (classes, labels, the model's output), static;
-    with gold labels, the same for the gold-coloured and error-coloured clouds."""
+def log_embeddings(
+    analysis: Analysis,
+    recording: rr.RecordingStream | None = None,
+    times: Times | None = None,
+    more_values: Mapping[str, object] | None = None,
+    more_clouds: Mapping[str, np.ndarray] | None = None,
+) -> None:
+    """What does not change from layer to layer (classes, labels, the model's output), static
+    (or at the model's ``times``); with gold labels, the same for the gold-coloured and
+    error-coloured clouds. ``more_values`` and ``more_clouds`` (path -> class ids): what a
+    comparison adds."""
     entity_text = [analysis.entities[i].text if i >= 0 else "" for i in analysis.token_entity.tolist()]
     values: dict[str, object] = {
         "Token": analysis.tokens,
@@ -188,6 +240,10 @@ def log_embeddings(analysis: Analysis, recording: rr.RecordingStream | None = No
         values["Error"] = [ERROR_KINDS[k] for k in analysis.gold.error_kinds.tolist()]
         clouds[GOLD_CLOUD] = analysis.gold.gold_class_ids
         clouds[ERRORS_CLOUD] = analysis.gold.error_kinds
+    values |= dict(more_values or {})
+    clouds |= dict(more_clouds or {})
+    if times:
+        at(dict(times) | pins(analysis), recording)
     for path, class_ids in clouds.items():
         rr.log(
             path,
@@ -198,9 +254,10 @@ def log_embeddings(analysis: Analysis, recording: rr.RecordingStream | None = No
                 radii=rr.Radius.ui_points(np.where(class_ids == 0, BACKGROUND_RADIUS, POINT_RADIUS)),
             ),
             rr.AnyValues(**values),
-            static=True,
+            static=not times,
             recording=recording,
         )
+    rr.reset_time(recording=recording)
 
 
 def cloud_paths(analysis: Analysis) -> list[str]:
@@ -226,37 +283,77 @@ def log_layer(
         )
 
 
-def log_separation_series(recording: rr.RecordingStream | None = None) -> None:
-    for path, (name, color) in SEPARATION_SERIES.items():
+def log_separation_series(
+    series: Mapping[str, tuple[str, tuple[int, int, int]]] = SEPARATION_SERIES,
+    recording: rr.RecordingStream | None = None,
+) -> None:
+    for path, (name, color) in series.items():
         rr.log(path, rr.SeriesLines(names=name, colors=color, widths=2.0), static=True, recording=recording)
 
 
-def log_separation(view: LayerView, recording: rr.RecordingStream | None = None) -> None:
+def log_separation(
+    view: LayerView,
+    paths: Sequence[str] = tuple(SEPARATION_SERIES),
+    recording: rr.RecordingStream | None = None,
+) -> None:
     # Undefined scores (fewer than two entity classes) are left out rather than drawn as 0.
-    for path, score in zip(SEPARATION_SERIES, (view.separation, view.separation_3d), strict=True):
+    for path, score in zip(paths, (view.separation, view.separation_3d), strict=False):
         if not math.isnan(score):
             rr.log(path, rr.Scalars(score), recording=recording)
 
 
-def log_layers(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
-    paths = cloud_paths(analysis)
-    if analysis.last_layer_only:
+def log_layers(
+    analysis: Analysis,
+    recording: rr.RecordingStream | None = None,
+    times: Times | None = None,
+    paths: Sequence[str] | None = None,
+) -> None:
+    """Each layer's positions, on the layer timeline (and at the model's ``times``), pinned to
+    the first document so that the cloud stays while documents are paged; shallowest first, so
+    that the deepest layer is the one shown where all layers sit at one time."""
+    paths = paths or cloud_paths(analysis)
+    if analysis.last_layer_only and not times:
         log_layer(analysis.layers[0], analysis.tokens, static=True, paths=paths, recording=recording)
         return
-    log_separation_series(recording)
     for view in analysis.layers:
-        rr.set_time(LAYER_TIMELINE, sequence=view.layer, recording=recording)
-        if analysis.is_corpus:  # visible on the document timeline too: there the deepest layer shows
-            rr.set_time(DOCUMENT_TIMELINE, sequence=0, recording=recording)
+        layer = {} if analysis.last_layer_only else {LAYER_TIMELINE: view.layer}
+        at(dict(times or {}) | layer | pins(analysis, layer=False), recording)
         log_layer(view, analysis.tokens, static=False, paths=paths, recording=recording)
-        log_separation(view, recording)
     rr.reset_time(recording=recording)
 
 
-def log_metrics(analysis: Analysis, source: str, recording: rr.RecordingStream | None = None) -> None:
+def log_separation_by_layer(
+    analysis: Analysis,
+    paths: Sequence[str] = tuple(SEPARATION_SERIES),
+    recording: rr.RecordingStream | None = None,
+) -> None:
+    """The separation scores along the layer timeline, and on no other."""
+    for view in analysis.layers:
+        at({LAYER_TIMELINE: view.layer}, recording)
+        log_separation(view, paths, recording)
+    rr.reset_time(recording=recording)
+
+
+def log_metrics(
+    analysis: Analysis,
+    source: str,
+    recording: rr.RecordingStream | None = None,
+    times: Times | None = None,
+    body: str | None = None,
+) -> None:
+    """The metrics document, static or at the model's ``times``; ``body`` replaces it."""
     assert analysis.gold is not None
-    body = metrics_document(analysis.gold.evaluation, analysis.entity_types, source)
-    rr.log(METRICS, rr.TextDocument(body, media_type=rr.MediaType.MARKDOWN), static=True, recording=recording)
+    if body is None:
+        body = metrics_document(analysis.gold.evaluation, analysis.entity_types, source)
+    if times:
+        at(dict(times) | pins(analysis), recording)
+    rr.log(
+        METRICS,
+        rr.TextDocument(body, media_type=rr.MediaType.MARKDOWN),
+        static=not times,
+        recording=recording,
+    )
+    rr.reset_time(recording=recording)
 
 
 def log_entity_embeddings(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
@@ -291,3 +388,6 @@ def log_to_rerun(
     if analysis.mentions is not None:
         log_entity_embeddings(analysis, recording)
     log_layers(analysis, recording)
+    if not analysis.last_layer_only:
+        log_separation_series(recording=recording)
+        log_separation_by_layer(analysis, recording=recording)

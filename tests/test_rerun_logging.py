@@ -92,3 +92,43 @@ def test_the_blueprint_can_open_on_the_errors_tab() -> None:
     blueprint = default_blueprint(corpus=True, gold=True, active_cloud="Errors")
     tabs = blueprint.root_container.contents[1]  # documents, then the clouds
     assert tabs.active_tab == "Errors"
+
+
+def save_in_process(analysis, path: Path) -> None:
+    recording = rr.RecordingStream("test_llm_embedding_ner")
+    recording.save(str(path))
+    log_to_rerun(analysis, recording=recording)
+    recording.flush()
+    del recording
+
+
+def test_documents_and_layers_each_go_on_their_own_timeline(dslim_model, tmp_path: Path) -> None:
+    from llm_embedding_ner.documents import Corpus, Document
+
+    texts = ["Ada Lovelace met Charles Babbage in London.", "Angela Merkel visited Paris.", "Nairobi is big."]
+    corpus = Corpus([Document(t) for t in texts], "jsonl", True)
+    analysis = analyze(corpus, dslim_model, layers="all")
+    path = tmp_path / "rec.rrd"
+    save_in_process(analysis, path)
+    layers = [view.layer for view in analysis.layers]
+
+    by_layer = read_timeline(path, "layer")
+    by_document = read_timeline(path, "document")
+    # Scores vary by layer only: a plot along documents would draw them all at one x.
+    for series in ("/separation/hidden_space", "/separation/projection_3d"):
+        assert sorted(by_layer[series]) == layers
+        assert series not in by_document
+    # The cloud moves along layers; on the document timeline it shows the deepest layer.
+    assert sorted(by_layer["/umap_embeddings"]) == layers
+    assert sorted(by_document["/umap_embeddings"]) == [0]
+    np.testing.assert_allclose(
+        by_document["/umap_embeddings"][0]["Points3D:positions"], analysis.coordinates, rtol=1e-6
+    )
+    # The texts page along documents; on the layer timeline they show the first document.
+    assert sorted(by_document["/text"]) == [0, 1, 2]
+    for index in range(len(texts)):
+        assert f"Document {index} of 3" in by_document["/text"][index]["TextDocument:text"][0]
+    assert sorted(by_layer["/text"]) == [layers[0]]
+    assert "Document 0 of 3" in by_layer["/text"][layers[0]]["TextDocument:text"][0]
+    # The user asked for layers: the time panel opens on them, where the plot is drawn.
+    assert blueprint_for(analysis).time_panel.timeline == "layer"
