@@ -28,13 +28,14 @@ from .errors import UserError
 from .layer_selection import LayerSpec, resolve_layers
 from .model_list import ModelEntry
 from .model_loading import LoadedModel, has_token_head, inspect_model, load_model
-from .pipeline import Analysis, Prediction, assemble, predict, view_layers
+from .pipeline import HEAVY_LAYERS_GIB, Analysis, Prediction, assemble, predict, view_layers
 from .progress import Stopwatch
 from .projection import ProjectionSettings, Projector
 from .word_points import pool_words, shared_words
 
 log = logging.getLogger("llm_embedding_ner")
 
+NO_HEAD_ANYWHERE = "none of the models has a token-classification head, and there are no gold labels"
 # How a point's class changed from the previous model: the class ids of the ``changed`` cloud.
 SAME_NONE, SAME_TYPE, GAINED, LOST, OTHER_TYPE, NOT_COMPARED = range(6)
 CHANGE_KINDS = {
@@ -86,31 +87,14 @@ def compare(
 ) -> Comparison:
     """Run every model of ``entries`` over ``corpus`` and line their results up. Configurations
     and tokenizers are checked first, so a model that cannot take part fails before any runs."""
-    per_word = check_models(entries, layers, label_map or {})
+    per_word, heads_known = check_models(entries, layers, label_map or {})
+    if not any(heads_known) and not corpus.has_gold:
+        raise UserError(NO_HEAD_ANYWHERE)
     if per_word:
         log.info("the models' tokenizers differ: one point per word (the mean of its tokens), not per token")
-    predictions: list[tuple[Prediction, LoadedModel]] = []
-    for index, entry in enumerate(entries):
-        log.info("model %d/%d: %s", index + 1, len(entries), entry.name)
-        watch = Stopwatch()
-        with watch.stage("load model") as note:
-            loaded = load(
-                entry.name,
-                device,
-                allow_pickle=allow_pickle,
-                allow_headless=True,
-                tokenizer_from=entry.tokenizer_from,
-            )
-            note.append(f"{loaded.name} on {loaded.device}")
-        own_types = entity_types(loaded.labels)
-        renames = {k: v for k, v in (label_map or {}).items() if k in own_types}  # each model its own
-        p = predict(corpus, loaded, batch_size=batch_size, layers=layers, label_map=renames, watch=watch)
-        # Keep what later stages read, not the weights: one model in memory at a time.
-        predictions.append((p, replace(loaded, model=None, tokenizer=None)))
-        del loaded
-        gc.collect()
-    if not any(m.has_head for _, m in predictions) and not corpus.has_gold:
-        raise UserError("none of the models has a token-classification head, and there are no gold labels")
+    predictions = run_each(corpus, entries, load, device, allow_pickle, batch_size, layers, label_map or {})
+    if not any(m.has_head for _, m in predictions) and not corpus.has_gold:  # head weights missing
+        raise UserError(NO_HEAD_ANYWHERE)
     preds = [p for p, _ in predictions]
     if per_word:
         words = shared_words([p.stream.tokens for p in preds])
@@ -153,12 +137,64 @@ def compare(
     return Comparison(results, per_word, agreement)
 
 
-def check_models(entries: list[ModelEntry], layers: LayerSpec, label_map: dict[str, str]) -> bool:
+def run_each(
+    corpus: Corpus,
+    entries: list[ModelEntry],
+    load: Callable[..., LoadedModel],
+    device: str,
+    allow_pickle: bool,
+    batch_size: int | None,
+    layers: LayerSpec,
+    label_map: dict[str, str],
+) -> list[tuple[Prediction, LoadedModel]]:
+    """Each model's prediction, and what is known of the model without its weights. Each is
+    loaded, run and released before the next: one model in memory at a time."""
+    predictions: list[tuple[Prediction, LoadedModel]] = []
+    for index, entry in enumerate(entries):
+        log.info("model %d/%d: %s", index + 1, len(entries), entry.name)
+        watch = Stopwatch()
+        with watch.stage("load model") as note:
+            loaded = load(
+                entry.name,
+                device,
+                allow_pickle=allow_pickle,
+                allow_headless=True,
+                tokenizer_from=entry.tokenizer_from,
+            )
+            note.append(f"{loaded.name} on {loaded.device}")
+        own_types = entity_types(loaded.labels)
+        renames = {k: v for k, v in label_map.items() if k in own_types}  # each model its own
+        p = predict(corpus, loaded, batch_size=batch_size, layers=layers, label_map=renames, watch=watch)
+        predictions.append((p, replace(loaded, model=None, tokenizer=None)))
+        del loaded
+        gc.collect()
+        if index == 0:  # after the first model, when the size of what all will keep is known
+            warn_if_heavy(p, len(entries))
+    return predictions
+
+
+def warn_if_heavy(first: Prediction, n_models: int) -> None:
+    """Every model's chosen layers are kept until all are projected: when they will hold more
+    than HEAVY_LAYERS_GIB, say so while the first model is done, not at the end."""
+    gib = first.hidden.nbytes * n_models / 2**30
+    if gib >= HEAVY_LAYERS_GIB:
+        warnings.warn(
+            f"{n_models} models will keep {gib:.1f} GiB of hidden states until they are projected; "
+            "for a long corpus compare fewer checkpoints or layers",
+            stacklevel=3,
+        )
+
+
+def check_models(
+    entries: list[ModelEntry], layers: LayerSpec, label_map: dict[str, str]
+) -> tuple[bool, list[bool]]:
     """Fail before any model runs: each configuration and tokenizer must load, each tokenizer
     must give character offsets, ``layers`` must exist in each model and ``label_map`` must name
-    types of some model. True when the tokenizers differ (points become words)."""
+    types of some model. Returns whether the tokenizers differ (points become words), and which
+    models were saved with a token-classification head, by their configurations."""
     tokenizers: list[str] = []
     types: list[str] = []
+    heads: list[bool] = []
     for entry in entries:
         config, tokenizer = inspect_model(entry.name, entry.tokenizer_from)
         if not getattr(tokenizer, "is_fast", False):
@@ -171,7 +207,8 @@ def check_models(entries: list[ModelEntry], layers: LayerSpec, label_map: dict[s
         except UserError as e:
             raise UserError(f"{entry.name}: {e}") from None
         tokenizers.append(_tokenizer_identity(tokenizer))
-        if has_token_head(config):
+        heads.append(has_token_head(config))
+        if heads[-1]:
             types += entity_types([config.id2label[i] for i in sorted(config.id2label)])
     unknown = [name for name in label_map if name not in types]
     if unknown:
@@ -179,7 +216,7 @@ def check_models(entries: list[ModelEntry], layers: LayerSpec, label_map: dict[s
             f"--label-map names {', '.join(unknown)}, but no model has such a type; their types are "
             f"{', '.join(dict.fromkeys(types))}"
         )
-    return len(set(tokenizers)) > 1
+    return len(set(tokenizers)) > 1, heads
 
 
 def _tokenizer_identity(tokenizer: Any) -> str:

@@ -29,7 +29,7 @@ from .comparison import (
     ModelResult,
     entity_counts,
 )
-from .markdown import comparison_document
+from .markdown import comparison_document, escape_inline
 from .pipeline import Analysis
 from .rerun_logging import (
     ERRORS_CLOUD,
@@ -78,7 +78,8 @@ def model_title(comparison: Comparison, index: int) -> str:
     step = "" if entry.step is None else f", step {entry.step:,}"
     head = "" if comparison.models[index].has_head else ", no classification head: no labels"
     last = len(comparison.models) - 1
-    return f"**`{entry.label}`**{step}{head} · model {index} of 0 to {last} on the `model` timeline\n\n"
+    name = escape_inline(entry.label)  # a directory's name is the user's text, not markup
+    return f"**{name}**{step}{head} · model {index} of 0 to {last} on the `model` timeline\n\n"
 
 
 def cloud_paths(comparison: Comparison) -> list[str]:

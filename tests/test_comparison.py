@@ -134,13 +134,10 @@ def test_a_model_without_a_head_takes_the_next_models_classes(
         load_model(str(encoder_dir), "cpu")
 
 
-def test_no_head_anywhere_and_no_gold_labels_is_refused(encoder_dir: Path) -> None:
+def test_no_head_anywhere_and_no_gold_labels_is_refused_before_any_model_runs(encoder_dir: Path) -> None:
+    two = [ModelEntry(str(encoder_dir), "a"), ModelEntry(str(encoder_dir), "b")]
     with pytest.raises(UserError, match="none of the models has a token-classification head"):
-        compare(
-            text_corpus(),
-            [ModelEntry(str(encoder_dir), "a"), ModelEntry(str(encoder_dir), "b")],
-            device="cpu",
-        )
+        compare(text_corpus(), two, load=refuse_to_load)
 
 
 def refuse_to_load(*args: object, **kwargs: object) -> None:
@@ -182,3 +179,11 @@ def test_models_are_loaded_one_at_a_time(dslim_model_dir: Path, trainer_run: Pat
 
     compare(text_corpus(), entries(dslim_model_dir, trainer_run), device="cpu", load=load_one)
     assert len(alive) == 3
+
+
+def test_many_models_of_a_long_input_warn_after_the_first(
+    dslim_model_dir: Path, trainer_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(comparison, "HEAVY_LAYERS_GIB", 1e-6)  # the default text is far below 1 GiB
+    with pytest.warns(UserWarning, match="3 models will keep .* GiB of hidden states"):
+        compare(text_corpus(), entries(dslim_model_dir, trainer_run), device="cpu")
