@@ -97,9 +97,20 @@ def trainer_checkpoints(name: str) -> list[ModelEntry] | None:
     return entries
 
 
+GENERIC_NAMES = {"model", "models", "final", "best", "output", "outputs", "checkpoint"}
+SNAPSHOT = re.compile(r"[0-9a-f]{40}")  # a Hugging Face cache snapshot's directory
+
+
 def short_label(name: str) -> str:
-    """The last part of a Hub id or a path: ``dslim/bert-base-NER`` -> ``bert-base-NER``."""
-    return Path(name.rstrip("/\\")).name or name
+    """The last part of a Hub id or a path: ``dslim/bert-base-NER`` -> ``bert-base-NER``; with
+    its parent where the last part says nothing (``.../all-MiniLM/model``, a cache snapshot)."""
+    path = Path(name.rstrip("/\\"))
+    repo = path.parent.parent.name  # .../models--dslim--bert-base-NER/snapshots/<commit>
+    if SNAPSHOT.fullmatch(path.name) and path.parent.name == "snapshots" and repo.startswith("models--"):
+        return repo.removeprefix("models--").split("--")[-1]
+    if (path.name.lower() in GENERIC_NAMES or SNAPSHOT.fullmatch(path.name)) and path.parent.name:
+        return f"{path.parent.name}/{path.name}"
+    return path.name or name
 
 
 def _has_model(path: Path) -> bool:

@@ -64,6 +64,9 @@ def test_models_keep_their_order_and_ordinary_names_are_not_expanded(tmp_path: P
     ]
     assert len(lines) == 1  # only the Trainer directory is said
     assert short_label("runs/ner/") == "ner"
+    assert short_label("/site-packages/all_minilm/model") == "all_minilm/model"  # not just "model"
+    snapshot = "~/.cache/huggingface/hub/models--dslim--bert-base-NER/snapshots/" + "0123456789" * 4
+    assert short_label(snapshot) == "bert-base-NER"
 
 
 def test_a_final_model_without_trainer_state_has_no_step(tmp_path: Path) -> None:
