@@ -76,7 +76,8 @@ class MentionCloud:
 
 @dataclass(frozen=True)
 class Analysis:
-    """Everything the viewer shows, as plain data. Token arrays exclude special tokens.
+    """Everything the viewer shows, as plain data. Token arrays exclude special tokens (in a
+    comparison of models whose tokenizers differ, their rows are words: see word_points.py).
 
     Several documents are analysed as one: ``text`` is them joined by blank lines, and token,
     word and entity indices run on from one document to the next (see ``documents``)."""
