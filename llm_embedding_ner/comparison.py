@@ -28,7 +28,7 @@ from .errors import UserError
 from .layer_selection import LayerSpec, resolve_layers
 from .model_list import ModelEntry
 from .model_loading import LoadedModel, has_token_head, inspect_model, load_model
-from .pipeline import HEAVY_LAYERS_GIB, Analysis, Prediction, assemble, predict, view_layers
+from .pipeline import HEAVY_LAYERS_GIB, Analysis, Prediction, assemble, predict, token_classes, view_layers
 from .progress import Stopwatch
 from .projection import ProjectionSettings, Projector
 from .word_points import pool_words, shared_words
@@ -67,10 +67,6 @@ class Comparison:
     def entity_types(self) -> list[str]:
         return self.models[0].analysis.entity_types
 
-    @property
-    def has_steps(self) -> bool:
-        return any(m.entry.step is not None for m in self.models)
-
 
 def compare(
     corpus: Corpus,
@@ -103,7 +99,7 @@ def compare(
     else:
         check_same_tokens(preds, entries)
     types = shared_types(preds)
-    class_ids = [_classes(p, types) for p in preds]
+    class_ids = [token_classes(p.entities, p.token_entity, types) for p in preds]
     heads = [m.has_head for _, m in predictions]
     for i, has_head in enumerate(heads):
         if not has_head:
@@ -238,11 +234,6 @@ def check_same_tokens(preds: list[Prediction], entries: list[ModelEntry]) -> Non
 def shared_types(preds: list[Prediction]) -> list[str]:
     """Every model's entity types (and the gold data's), by name, in order of first appearance."""
     return list(dict.fromkeys(t for p in preds for t in p.entity_types))
-
-
-def _classes(p: Prediction, types: list[str]) -> np.ndarray:
-    entity_class = np.asarray([types.index(e.type) + 1 for e in p.entities] + [0], dtype=np.uint16)
-    return entity_class[p.token_entity]
 
 
 def _regold(p: Prediction, types: list[str]) -> Any:

@@ -298,8 +298,7 @@ def predict(
         types = list(dict.fromkeys(rename.get(t, t) for t in model_types))  # two may map to one
         types += [t for t in dict.fromkeys(gold_types) if t not in types]
         token_entity = token_entity_index(tokens.ids.size, entities)
-        entity_class = np.asarray([types.index(e.type) + 1 for e in entities] + [0], dtype=np.uint16)
-        class_ids = entity_class[token_entity]  # index -1 picks the trailing 0
+        class_ids = token_classes(entities, token_entity, types)
         gold = compare_with_gold(docs, stream, entities, types) if corpus.has_gold else None
         note.append(f"{len(entities):,} entities")
         if gold is not None:
@@ -320,6 +319,12 @@ def predict(
         class_ids,
         gold,
     )
+
+
+def token_classes(entities: list[Entity], token_entity: np.ndarray, types: list[str]) -> np.ndarray:
+    """(n,) each token's class: 1 + its entity's index in ``types``, 0 outside entities."""
+    entity_class = np.asarray([types.index(e.type) + 1 for e in entities] + [0], dtype=np.uint16)
+    return entity_class[token_entity]  # index -1 picks the trailing 0
 
 
 def check_label_map(label_map: dict[str, str], model_types: list[str]) -> dict[str, str]:
