@@ -28,7 +28,16 @@ from .errors import UserError
 from .layer_selection import LayerSpec, resolve_layers
 from .model_list import ModelEntry
 from .model_loading import LoadedModel, has_token_head, inspect_model, load_model
-from .pipeline import HEAVY_LAYERS_GIB, Analysis, Prediction, assemble, predict, token_classes, view_layers
+from .pipeline import (
+    HEAVY_LAYERS_GIB,
+    Analysis,
+    GoldComparison,
+    Prediction,
+    assemble,
+    predict,
+    token_classes,
+    view_layers,
+)
 from .progress import Stopwatch
 from .projection import ProjectionSettings, Projector
 from .word_points import pool_words, shared_words
@@ -99,11 +108,21 @@ def compare(
     else:
         check_same_tokens(preds, entries)
     types = shared_types(preds)
-    class_ids = [token_classes(p.entities, p.token_entity, types) for p in preds]
+    # Classes and gold classes numbered by the shared types, so a class means one type in all.
+    preds = [
+        replace(
+            p,
+            entity_types=types,
+            class_ids=token_classes(p.entities, p.token_entity, types),
+            gold=_regold(p, types),
+        )
+        for p in preds
+    ]
     heads = [m.has_head for _, m in predictions]
     for i, has_head in enumerate(heads):
         if not has_head:
-            class_ids[i], source = borrowed_classes(i, heads, class_ids, preds[i], types, entries)
+            classes, source = borrowed_classes(i, heads, preds, entries)
+            preds[i] = replace(preds[i], class_ids=classes)
             warnings.warn(
                 f"{entries[i].label} has no token-classification head: its labels are empty and its points "
                 f"take the classes of {source}",
@@ -115,9 +134,8 @@ def compare(
     with Stopwatch().stage("projection") as note:
         for i in reversed(range(len(preds))):
             p, loaded = preds[i], predictions[i][1]
-            views, method = view_layers(p.layer_numbers, p.hidden, class_ids[i], settings, project, follow)
+            views, method = view_layers(p.layer_numbers, p.hidden, p.class_ids, settings, project, follow)
             follow = views[-1].coordinates
-            p = replace(p, entity_types=types, class_ids=class_ids[i], gold=_regold(p, types))
             analyses[i] = assemble(p, corpus, loaded.name, loaded.n_layers, views, method, {})
         note.append(f"{len(preds)} models")
     done = [a for a in analyses if a is not None]
@@ -236,7 +254,7 @@ def shared_types(preds: list[Prediction]) -> list[str]:
     return list(dict.fromkeys(t for p in preds for t in p.entity_types))
 
 
-def _regold(p: Prediction, types: list[str]) -> Any:
+def _regold(p: Prediction, types: list[str]) -> GoldComparison | None:
     """The gold comparison with gold classes numbered by the shared types."""
     if p.gold is None:
         return None
@@ -245,23 +263,18 @@ def _regold(p: Prediction, types: list[str]) -> Any:
 
 
 def borrowed_classes(
-    index: int,
-    heads: list[bool],
-    class_ids: list[np.ndarray],
-    p: Prediction,
-    types: list[str],
-    entries: list[ModelEntry],
+    index: int, heads: list[bool], preds: list[Prediction], entries: list[ModelEntry]
 ) -> tuple[np.ndarray, str]:
     """Classes for a model without a head: the next model's that has one, else the gold
     labels', else the nearest earlier model's that has one."""
     later = [j for j in range(index + 1, len(heads)) if heads[j]]
     if later:
-        return class_ids[later[0]], entries[later[0]].label
-    regold = _regold(p, types)
-    if regold is not None:
-        return regold.gold_class_ids, "the gold labels"
+        return preds[later[0]].class_ids, entries[later[0]].label
+    gold = preds[index].gold
+    if gold is not None:
+        return gold.gold_class_ids, "the gold labels"
     earlier = [j for j in range(index) if heads[j]]
-    return class_ids[earlier[-1]], entries[earlier[-1]].label
+    return preds[earlier[-1]].class_ids, entries[earlier[-1]].label
 
 
 def label_changes(previous: Analysis | None, current: Analysis) -> tuple[np.ndarray, list[str]]:
