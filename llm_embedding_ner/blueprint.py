@@ -98,33 +98,18 @@ def default_blueprint(
     )
 
 
-def blueprint_for(analysis: Analysis | Comparison, active_cloud: str | None = None) -> rrb.Blueprint:
+def blueprint_for(result: Analysis | Comparison, active_cloud: str | None = None) -> rrb.Blueprint:
     """The default layout for one model's analysis or several models' comparison."""
-    if isinstance(analysis, Comparison):
-        return comparison_blueprint(analysis, active_cloud)
-    layouts = np.concatenate([view.coordinates for view in analysis.layers])
-    return default_blueprint(
-        layer_timeline=not analysis.last_layer_only,
-        score_series=len(analysis.layers) > 1,
-        camera=camera_for(layouts),
-        corpus=analysis.is_corpus,
-        gold=analysis.gold is not None,
-        active_cloud=active_cloud,
-    )
-
-
-def comparison_blueprint(comparison: Comparison, active_cloud: str | None = None) -> rrb.Blueprint:
-    analyses = [m.analysis for m in comparison.models]
-    layouts = np.concatenate([view.coordinates for a in analyses for view in a.layers])
+    analyses = [m.analysis for m in result.models] if isinstance(result, Comparison) else [result]
     first = analyses[0]
     return default_blueprint(
         layer_timeline=not first.last_layer_only,
-        score_series=True,
-        camera=camera_for(layouts),
+        score_series=len(first.layers) > 1,
+        camera=camera_for(np.concatenate([view.coordinates for a in analyses for view in a.layers])),
         corpus=first.is_corpus,
         gold=first.gold is not None,
         active_cloud=active_cloud,
-        models=True,
+        models=isinstance(result, Comparison),
     )
 
 
