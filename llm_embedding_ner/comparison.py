@@ -40,7 +40,7 @@ from .pipeline import (
 )
 from .progress import Stopwatch
 from .projection import ProjectionSettings, Projector
-from .word_points import pool_words, shared_words
+from .word_points import pool_words, run_starts, shared_words
 
 log = logging.getLogger("llm_embedding_ner")
 
@@ -297,10 +297,8 @@ def label_changes(previous: Analysis | None, current: Analysis) -> tuple[np.ndar
 
 def word_tags(analysis: Analysis) -> list[tuple[int, bool]]:
     """Per word (its first point): its entity class, and whether an entity starts there."""
-    word_ids = analysis.word_ids
-    firsts = np.flatnonzero(np.r_[True, word_ids[1:] != word_ids[:-1]]) if word_ids.size else word_ids
     starts = {e.first_token for e in analysis.entities}
-    return [(int(analysis.class_ids[i]), int(i) in starts) for i in firsts.tolist()]
+    return [(int(analysis.class_ids[i]), i in starts) for i in run_starts(analysis.word_ids).tolist()]
 
 
 def word_agreement(a: Analysis, b: Analysis) -> float:

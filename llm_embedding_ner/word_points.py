@@ -20,6 +20,13 @@ from .token_display import ShownTokens
 from .windows import TokenizedText
 
 
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Indices where a run of equal values starts: each word's first token, given word ids."""
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+
+
 def _visible(tokens: TokenizedText) -> np.ndarray:
     """Tokens that stand for characters of a word: not whitespace, not empty."""
     return ~tokens.space_only & (tokens.offsets[:, 1] > tokens.offsets[:, 0])
@@ -31,7 +38,7 @@ def word_spans(tokens: TokenizedText) -> np.ndarray:
     ids, offsets = tokens.word_ids[keep], tokens.offsets[keep]
     if ids.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    first = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    first = run_starts(ids)
     return np.stack([np.minimum.reduceat(offsets[:, 0], first), np.maximum.reduceat(offsets[:, 1], first)], 1)
 
 
@@ -67,7 +74,7 @@ def pool_words(p: Prediction, words: np.ndarray, gold_word_ids: bool) -> Predict
     tokens, stream = p.stream.tokens, p.stream
     word = _word_of_token(tokens, words)
     kept = np.flatnonzero(word >= 0)
-    starts = np.flatnonzero(np.r_[True, word[kept][1:] != word[kept][:-1]])
+    starts = run_starts(word[kept])
     first = kept[starts]  # each word's first token
     counts = np.diff(np.r_[starts, kept.size])
     hidden = np.add.reduceat(p.hidden[:, kept], starts, axis=1) / counts[None, :, None]
