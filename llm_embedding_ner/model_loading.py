@@ -83,7 +83,7 @@ def load_model(
     as its bare encoder, with no labels, instead of being refused. ``tokenizer_from``: where the
     tokenizer is, if not beside the model (a Trainer checkpoint saved without one).
     """
-    from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification, AutoTokenizer
+    from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
     torch_device = pick_device(device)
     _quiet_libraries()
@@ -119,16 +119,7 @@ def load_model(
                 "use a model fine-tuned for NER, such as dslim/bert-base-NER"
             )
         headless = True  # its head is random: its hidden states are used, its logits are not
-    if tokenizer_from is None:
-        tokenizer = load(AutoTokenizer, "a tokenizer", complete=_has_vocabulary)
-    else:
-        tokenizer = _from_pretrained(
-            AutoTokenizer,
-            model_source(tokenizer_from),
-            tokenizer_from,
-            "a tokenizer",
-            complete=_has_vocabulary,
-        )
+    tokenizer = load_tokenizer(tokenizer_from or name)
     model.eval().to(torch_device)
 
     labels = [] if headless else [config.id2label[i] for i in range(config.num_labels)]
@@ -146,15 +137,19 @@ def load_model(
 def inspect_model(name: str, tokenizer_from: str | None = None) -> tuple[Any, Any]:
     """``name``'s configuration and tokenizer, without its weights: what can be checked of a
     model in a second, before the minutes that loading and running a few models take."""
-    from transformers import AutoConfig, AutoTokenizer
+    from transformers import AutoConfig
 
     _quiet_libraries()
     config = _from_pretrained(AutoConfig, model_source(name), name, "a model configuration")
-    where = tokenizer_from or name
-    tokenizer = _from_pretrained(
-        AutoTokenizer, model_source(where), where, "a tokenizer", complete=_has_vocabulary
-    )
-    return config, tokenizer
+    return config, load_tokenizer(tokenizer_from or name)
+
+
+def load_tokenizer(name: str) -> Any:
+    """The fast tokenizer saved with ``name`` (a Hub id or a directory); one made up without a
+    vocabulary counts as missing (see ``_has_vocabulary``)."""
+    from transformers import AutoTokenizer
+
+    return _from_pretrained(AutoTokenizer, model_source(name), name, "a tokenizer", complete=_has_vocabulary)
 
 
 def model_source(name: str) -> str:
