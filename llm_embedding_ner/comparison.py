@@ -92,12 +92,14 @@ def compare(
 ) -> Comparison:
     """Run every model of ``entries`` over ``corpus`` and line their results up. Configurations
     and tokenizers are checked first, so a model that cannot take part fails before any runs."""
-    per_word, heads_known = check_models(entries, layers, label_map or {})
+    per_word, heads_known, tokenizers = check_models(entries, layers, label_map or {})
     if not any(heads_known) and not corpus.has_gold:
         raise UserError(NO_HEAD_ANYWHERE)
     if per_word:
         log.info("the models' tokenizers differ: one point per word (the mean of its tokens), not per token")
-    predictions = run_each(corpus, entries, load, device, allow_pickle, batch_size, layers, label_map or {})
+    predictions = run_each(
+        corpus, entries, tokenizers, load, device, allow_pickle, batch_size, layers, label_map or {}
+    )
     if not any(m.has_head for _, m in predictions) and not corpus.has_gold:  # head weights missing
         raise UserError(NO_HEAD_ANYWHERE)
     preds = [p for p, _ in predictions]
@@ -154,6 +156,7 @@ def compare(
 def run_each(
     corpus: Corpus,
     entries: list[ModelEntry],
+    tokenizers: list[Any],
     load: Callable[..., LoadedModel],
     device: str,
     allow_pickle: bool,
@@ -162,7 +165,8 @@ def run_each(
     label_map: dict[str, str],
 ) -> list[tuple[Prediction, LoadedModel]]:
     """Each model's prediction, and what is known of the model without its weights. Each is
-    loaded, run and released before the next: one model in memory at a time."""
+    loaded (with its tokenizer from ``tokenizers``, loaded by check_models), run and released
+    before the next: one model in memory at a time."""
     predictions: list[tuple[Prediction, LoadedModel]] = []
     for index, entry in enumerate(entries):
         log.info("model %d/%d: %s", index + 1, len(entries), entry.name)
@@ -173,7 +177,7 @@ def run_each(
                 device,
                 allow_pickle=allow_pickle,
                 allow_headless=True,
-                tokenizer_from=entry.tokenizer_from,
+                tokenizer=tokenizers[index],
             )
             note.append(f"{loaded.name} on {loaded.device}")
         own_types = entity_types(loaded.labels)
@@ -201,12 +205,14 @@ def warn_if_heavy(first: Prediction, n_models: int) -> None:
 
 def check_models(
     entries: list[ModelEntry], layers: LayerSpec, label_map: dict[str, str]
-) -> tuple[bool, list[bool]]:
+) -> tuple[bool, list[bool], list[Any]]:
     """Fail before any model runs: each configuration and tokenizer must load, each tokenizer
     must give character offsets, ``layers`` must exist in each model and ``label_map`` must name
-    types of some model. Returns whether the tokenizers differ (points become words), and which
-    models were saved with a token-classification head, by their configurations."""
-    tokenizers: list[str] = []
+    types of some model. Returns whether the tokenizers differ (points become words), which
+    models were saved with a token-classification head (by their configurations), and the
+    tokenizers, so that they are not loaded again with the models."""
+    loaded: list[Any] = []
+    identities: list[str] = []
     types: list[str] = []
     heads: list[bool] = []
     for entry in entries:
@@ -220,7 +226,8 @@ def check_models(
             resolve_layers(layers, int(config.num_hidden_layers))
         except UserError as e:
             raise UserError(f"{entry.name}: {e}") from None
-        tokenizers.append(_tokenizer_identity(tokenizer))
+        loaded.append(tokenizer)
+        identities.append(_tokenizer_identity(tokenizer))
         heads.append(has_token_head(config))
         if heads[-1]:
             types += entity_types([config.id2label[i] for i in sorted(config.id2label)])
@@ -230,7 +237,7 @@ def check_models(
             f"--label-map names {', '.join(unknown)}, but no model has such a type; their types are "
             f"{', '.join(dict.fromkeys(types))}"
         )
-    return len(set(tokenizers)) > 1, heads
+    return len(set(identities)) > 1, heads, loaded
 
 
 def _tokenizer_identity(tokenizer: Any) -> str:

@@ -72,7 +72,7 @@ def load_model(
     device: str = "auto",
     allow_pickle: bool = False,
     allow_headless: bool = False,
-    tokenizer_from: str | None = None,
+    tokenizer: Any | None = None,
 ) -> LoadedModel:
     """Load ``name`` (a Hub id or a local directory) for token classification.
 
@@ -80,8 +80,8 @@ def load_model(
     downloaded otherwise. Remote code is never run, and weights load from safetensors only:
     pickle (``.bin``) weights can run code when unpickled, so they need ``allow_pickle``.
     ``allow_headless``: a model without a token-classification head (a pretrained encoder) loads
-    as its bare encoder, with no labels, instead of being refused. ``tokenizer_from``: where the
-    tokenizer is, if not beside the model (a Trainer checkpoint saved without one).
+    as its bare encoder, with no labels, instead of being refused. ``tokenizer``: the model's
+    tokenizer, already loaded (a comparison loads every model's first, see ``inspect_model``).
     """
     from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
@@ -119,7 +119,8 @@ def load_model(
                 "use a model fine-tuned for NER, such as dslim/bert-base-NER"
             )
         headless = True  # its head is random: its hidden states are used, its logits are not
-    tokenizer = load_tokenizer(tokenizer_from or name)
+    if tokenizer is None:
+        tokenizer = load_tokenizer(name)
     model.eval().to(torch_device)
 
     labels = [] if headless else [config.id2label[i] for i in range(config.num_labels)]
