@@ -221,32 +221,21 @@ def child(args: argparse.Namespace) -> None:
 
 
 def run_once(model: Path, text_file: Path, cache_home: Path, workdir: Path, layers: str = "last") -> dict:
+    args = ["--model", str(model), "--file", str(text_file), "--save", str(workdir / "out.rrd")]
+    return run_child(Path(__file__), [*args, "--layers", layers], cache_home)
+
+
+def run_child(script: Path, args: list[str], cache_home: Path) -> dict:
+    """``script --child ARGS`` in a new process, offline, with ``cache_home`` as its cache and
+    its spawn time in BENCH_SPAWNED; the JSON object it prints last."""
     env = {
         **os.environ,
         "XDG_CACHE_HOME": str(cache_home),
         "HF_HUB_OFFLINE": "1",
         "BENCH_SPAWNED": repr(time.time()),
     }
-    save = workdir / "out.rrd"
-    result = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            "--model",
-            str(model),
-            "--file",
-            str(text_file),
-            "--save",
-            str(save),
-            "--layers",
-            layers,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    command = [sys.executable, str(script), "--child", *args]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"benchmark run failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])

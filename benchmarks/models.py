@@ -21,7 +21,6 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -66,17 +65,7 @@ def child(argv: list[str]) -> None:
 
 
 def run_once(args: list[str], cache: Path, out: Path) -> dict:
-    env = {
-        **os.environ,
-        "XDG_CACHE_HOME": str(cache),
-        "HF_HUB_OFFLINE": "1",
-        "BENCH_SPAWNED": repr(time.time()),
-    }
-    command = [sys.executable, __file__, "--child", *args, "--headless", "--save", str(out)]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"benchmark run failed:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return bench.run_child(Path(__file__), [*args, "--headless", "--save", str(out)], cache)
 
 
 def main() -> None:
