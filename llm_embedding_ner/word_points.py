@@ -4,8 +4,12 @@ BERT reads "Lovelace" as ``Love ##lace`` and RoBERTa as ``ĠLov elace``: their t
 correspond, their words do. But "words" differ too (BERT splits "don't" in three, RoBERTa in
 two), so the words shared by all models are the smallest character spans that hold whole words
 of every model: each model's word spans, merged wherever they overlap. A shared word's vector is
-the mean of its tokens' vectors; its label is that of its first token, as a word takes the label
-of its first piece when entities are decoded. Pure functions over plain arrays.
+the mean of its tokens' vectors. Its label, score, class and entity all come from one token, the
+one that decides it: the first token of the model's first word inside it, exactly the token whose
+label decides that word when entities are decoded (a lone ``▁`` or ``Ġ`` before the word
+included). Where a model split a shared word into several words and entities (BERT's ``don ' t``),
+the word shows the first one's; the model's entity list keeps them all. Pure functions over plain
+arrays.
 """
 
 from __future__ import annotations
@@ -75,7 +79,8 @@ def pool_words(p: Prediction, words: np.ndarray, gold_word_ids: bool) -> Predict
     word = _word_of_token(tokens, words)
     kept = np.flatnonzero(word >= 0)
     starts = run_starts(word[kept])
-    first = kept[starts]  # each word's first token
+    first = kept[starts]  # each word's first visible token
+    decider = deciding_tokens(tokens.word_ids)[first]
     counts = np.diff(np.r_[starts, kept.size])
     hidden = np.add.reduceat(p.hidden[:, kept], starts, axis=1) / counts[None, :, None]
     texts = [p.text[a:b] for a, b in words.tolist()]
@@ -88,27 +93,35 @@ def pool_words(p: Prediction, words: np.ndarray, gold_word_ids: bool) -> Predict
     )
     token_starts = np.asarray([*np.searchsorted(words[:, 0], stream.char_starts[:-1]).tolist(), n])
     word_starts = stream.word_starts if gold_word_ids else token_starts
-    entities = []
-    for e in p.entities:
+    entities, new_index = [], np.full(len(p.entities) + 1, -1, dtype=np.int64)  # old -> new; -1 stays -1
+    for i, e in enumerate(p.entities):
         inside = word[e.first_token : e.end_token]
         inside = inside[inside >= 0]
         if inside.size:  # an entity of characters no other model reads is dropped with them
+            new_index[i] = len(entities)
             entities.append(replace(e, first_token=int(inside[0]), end_token=int(inside[-1]) + 1))
-    token_entity = np.full(n, -1, dtype=np.int64)
-    for i, e in enumerate(entities):
-        token_entity[e.first_token : e.end_token] = i
     gold = p.gold
     if gold is not None:
-        gold = replace(gold, gold_class_ids=gold.gold_class_ids[first], error_kinds=gold.error_kinds[first])
+        gold = replace(
+            gold, gold_class_ids=gold.gold_class_ids[decider], error_kinds=gold.error_kinds[decider]
+        )
     return replace(
         p,
         stream=replace(stream, tokens=pooled, token_starts=token_starts, word_starts=word_starts),
         hidden=hidden.astype(np.float32),
         shown=ShownTokens(texts, texts),
-        labels=[p.labels[i] for i in first.tolist()],
-        scores=p.scores[first],
+        labels=[p.labels[i] for i in decider.tolist()],
+        scores=p.scores[decider],
         entities=entities,
-        token_entity=token_entity,
-        class_ids=p.class_ids[first],
+        token_entity=new_index[p.token_entity[decider]],
+        class_ids=p.class_ids[decider],
         gold=gold,
     )
+
+
+def deciding_tokens(word_ids: np.ndarray) -> np.ndarray:
+    """(n,) for each token, the first token of its word: the one whose label decides the word."""
+    firsts = np.zeros(word_ids.size, dtype=np.int64)
+    starts = run_starts(word_ids)
+    firsts[starts] = starts
+    return np.maximum.accumulate(firsts)

@@ -20,6 +20,7 @@ from llm_embedding_ner.comparison import (
     compare,
 )
 from llm_embedding_ner.documents import Corpus, Document
+from llm_embedding_ner.entities import split_label
 from llm_embedding_ner.errors import UserError
 from llm_embedding_ner.model_list import ModelEntry, expand_models
 from llm_embedding_ner.model_loading import load_model
@@ -88,6 +89,32 @@ def test_different_tokenizers_give_one_point_per_shared_word(
     np.testing.assert_array_equal(bert.offsets, roberta.offsets)
     assert "Lovelace" in bert.tokens and "Merkel" in bert.tokens
     assert bert.coordinates.shape == roberta.coordinates.shape == (len(bert.tokens), 3)
+
+
+SPLIT_WORDS = "I don't think New-York's mayor-elect visited São Paulo. (Kraków)! Zoë's re-run, didn't it?"
+
+
+@pytest.mark.parametrize("other", ["roberta", "xlm-roberta", "deberta-v3"])
+def test_a_shared_words_label_class_and_entity_come_from_the_piece_that_decides_it(
+    family_model_dirs: dict[str, Path], other: str
+) -> None:
+    # BERT splits "don't" and "New-York's" into several words, each of which may start an
+    # entity; XLM-R and DeBERTa may read a lone "▁" before a word, RoBERTa a lone "Ġ". Whatever
+    # a word holds, what it shows must be one token's: its label's type is its class's and its
+    # entity's, and that entity holds the word.
+    models = entries(family_model_dirs["bert-cased"], family_model_dirs[other])
+    result = compare(text_corpus(SPLIT_WORDS), models, device="cpu")
+    assert result.per_word
+    for model in result.models:
+        a = model.analysis
+        for i, (label, cls, e) in enumerate(zip(a.labels, a.class_ids.tolist(), a.token_entity.tolist())):
+            shown = a.entity_types[cls - 1] if cls else None
+            assert split_label(label)[1] == shown, (model.entry.label, a.tokens[i], label, shown)
+            assert (a.entities[e].type if e >= 0 else None) == shown
+            assert e < 0 or a.entities[e].first_token <= i < a.entities[e].end_token
+        # The entity list keeps every entity, also those that start inside a word.
+        alone = analyze(SPLIT_WORDS, load_model(model.entry.name, device="cpu"))
+        assert [x.text for x in a.entities] == [x.text for x in alone.entities]
 
 
 def test_label_sets_are_joined_by_type_name(dslim_model_dir: Path, ontonotes_model_dir: Path) -> None:
