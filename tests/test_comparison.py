@@ -107,7 +107,9 @@ def test_a_shared_words_label_class_and_entity_come_from_the_piece_that_decides_
     assert result.per_word
     for model in result.models:
         a = model.analysis
-        for i, (label, cls, e) in enumerate(zip(a.labels, a.class_ids.tolist(), a.token_entity.tolist())):
+        for i, (label, cls, e) in enumerate(
+            zip(a.labels, a.class_ids.tolist(), a.token_entity.tolist(), strict=True)
+        ):
             shown = a.entity_types[cls - 1] if cls else None
             assert split_label(label)[1] == shown, (model.entry.label, a.tokens[i], label, shown)
             assert (a.entities[e].type if e >= 0 else None) == shown

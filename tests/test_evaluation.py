@@ -44,10 +44,15 @@ def test_chunks_equal_seqeval_entities(sentences: list[list[str]]) -> None:
 
 
 def assert_equals_seqeval(gold: list[list[str]], predicted: list[list[str]]) -> None:
+    report = classification_report(gold, predicted, output_dict=True, zero_division=0)
+    assert_equals_report(gold, predicted, report)
+
+
+def assert_equals_report(gold: list[list[str]], predicted: list[list[str]], report: dict) -> None:
+    """Our scores of IOB2 ``gold`` and ``predicted`` equal seqeval's ``report`` (output_dict)."""
     gold_tags, sentence = flatten(gold)
     predicted_tags, _ = flatten(predicted)
     ours = evaluate(gold_tags, predicted_tags, sentence)
-    report = classification_report(gold, predicted, output_dict=True, zero_division=0)
     for name, scores in ours.per_type.items():
         expected = report[name]
         assert scores.precision == pytest.approx(expected["precision"])

@@ -9,7 +9,7 @@ from seqeval.metrics.sequence_labeling import get_entities
 
 from llm_embedding_ner.tag_schemes import broken_tags, detect_scheme, read_chunks, to_iob2
 
-from .test_evaluation import assert_equals_seqeval
+from .test_evaluation import assert_equals_report, assert_equals_seqeval
 
 TYPES = ["PER", "LOC", "ORG"]
 
@@ -54,6 +54,52 @@ def test_scores_on_converted_gold_equal_seqeval_on_the_original(prefixes: str, d
     converted = classification_report(ours_gold, predicted, output_dict=True, zero_division=0)
     assert converted == expected
     assert_equals_seqeval(ours_gold, predicted)
+
+
+@st.composite
+def well_formed(draw: st.DrawFn, prefixes: str, length: int) -> list[str]:
+    """``length`` tags that keep their scheme: entities of one or more words, spelled as the
+    scheme says (``prefixes``: its begin, inside, last and unit letters)."""
+    begin, inside, last, unit = prefixes
+    tags: list[str] = []
+    while len(tags) < length:
+        size = draw(st.integers(0, min(4, length - len(tags))))  # 0: an O
+        t = draw(st.sampled_from(TYPES))
+        if size == 0:
+            tags.append("O")
+        elif size == 1:
+            tags.append(f"{unit}-{t}")
+        else:
+            tags += [f"{begin}-{t}", *[f"{inside}-{t}"] * (size - 2), f"{last}-{t}"]
+    return tags
+
+
+@pytest.mark.parametrize("prefixes", ["BIES", "BILU"])
+@given(data=st.data())
+@settings(max_examples=100, deadline=None)
+def test_iobes_and_bilou_scores_equal_seqeval_strict_mode(prefixes: str, data: st.DataObject) -> None:
+    # Strict mode reads tags as their scheme means them; for BILOU only it does (see below).
+    from seqeval.metrics import classification_report
+    from seqeval.scheme import BILOU, IOBES
+
+    lengths = data.draw(st.lists(st.integers(1, 12), min_size=1, max_size=4))
+    gold = [data.draw(well_formed(prefixes, n)) for n in lengths]
+    predicted = [data.draw(well_formed(prefixes, n)) for n in lengths]
+    if not any(t != "O" for s in gold + predicted for t in s):
+        return  # seqeval reports nothing without a single entity
+    scheme = IOBES if prefixes == "BIES" else BILOU
+    strict = classification_report(
+        gold, predicted, mode="strict", scheme=scheme, output_dict=True, zero_division=0
+    )
+    assert_equals_report([to_iob2(s) for s in gold], [to_iob2(s) for s in predicted], strict)
+
+
+def test_bilou_units_are_entities_of_their_own_unlike_seqevals_default_mode() -> None:
+    # seqeval's default mode knows no U- or L-: it reads two units of one type as one entity.
+    tags = ["U-PER", "U-PER", "B-LOC", "L-LOC", "U-LOC"]
+    assert read_chunks(tags) == [("PER", 0, 1), ("PER", 1, 2), ("LOC", 2, 4), ("LOC", 4, 5)]
+    with pytest.warns(UserWarning):
+        assert get_entities(tags)[0] == ("PER", 0, 1)  # one PER over both words
 
 
 def test_iob1_becomes_iob2() -> None:
