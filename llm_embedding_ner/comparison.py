@@ -92,7 +92,7 @@ def compare(
 ) -> Comparison:
     """Run every model of ``entries`` over ``corpus`` and line their results up. Configurations
     and tokenizers are checked first, so a model that cannot take part fails before any runs."""
-    per_word, heads_known, tokenizers = check_models(entries, layers, label_map or {})
+    per_word, heads_known, tokenizers = check_models(entries, layers, label_map or {}, allow_pickle)
     if not any(heads_known) and not corpus.has_gold:
         raise UserError(NO_HEAD_ANYWHERE)
     if per_word:
@@ -204,11 +204,12 @@ def warn_if_heavy(first: Prediction, n_models: int) -> None:
 
 
 def check_models(
-    entries: list[ModelEntry], layers: LayerSpec, label_map: dict[str, str]
+    entries: list[ModelEntry], layers: LayerSpec, label_map: dict[str, str], allow_pickle: bool = False
 ) -> tuple[bool, list[bool], list[Any]]:
-    """Fail before any model runs: each configuration and tokenizer must load, each tokenizer
-    must give character offsets, ``layers`` must exist in each model and ``label_map`` must name
-    types of some model. Returns whether the tokenizers differ (points become words), which
+    """Fail before any model runs: each configuration and tokenizer must load, each model's
+    weights files must be there and readable (pickle ones only with ``allow_pickle``), each
+    tokenizer must give character offsets, ``layers`` must exist in each model and ``label_map``
+    must name types of some model. Returns whether the tokenizers differ (points become words), which
     models were saved with a token-classification head (by their configurations), and the
     tokenizers, so that they are not loaded again with the models."""
     loaded: list[Any] = []
@@ -216,7 +217,7 @@ def check_models(
     types: list[str] = []
     heads: list[bool] = []
     for entry in entries:
-        config, tokenizer = inspect_model(entry.name, entry.tokenizer_from)
+        config, tokenizer = inspect_model(entry.name, entry.tokenizer_from, allow_pickle)
         if not getattr(tokenizer, "is_fast", False):
             raise UserError(
                 f"{entry.name}'s tokenizer is a slow (Python) tokenizer, which gives no character offsets: "

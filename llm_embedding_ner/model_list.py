@@ -15,14 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .weights import WEIGHT_FILES
 
 CHECKPOINT = re.compile(r"checkpoint-(\d+)")
-WEIGHT_FILES = (
-    "model.safetensors",
-    "model.safetensors.index.json",
-    "pytorch_model.bin",
-    "pytorch_model.bin.index.json",
-)
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "sentencepiece.bpe.model", "spm.model", "vocab.json")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import pickle
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError, first_line
+from .weights import check_weights
 
 log = logging.getLogger("llm_embedding_ner")
 
@@ -83,6 +85,7 @@ def load_model(
     as its bare encoder, with no labels, instead of being refused. ``tokenizer``: the model's
     tokenizer, already loaded (a comparison loads every model's first, see ``inspect_model``).
     """
+    from safetensors import SafetensorError
     from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
     torch_device = pick_device(device)
@@ -93,6 +96,7 @@ def load_model(
         return _from_pretrained(cls, source, name, what, **kwargs)
 
     config = load(AutoConfig, "a model configuration")
+    check_model_weights(name, allow_pickle)
     weights = {} if allow_pickle else {"use_safetensors": True}
     headless = allow_headless and not has_token_head(config)
     try:
@@ -111,6 +115,10 @@ def load_model(
                 "loaded; pass --allow-pickle if you trust this model"
             ) from None
         raise
+    except (SafetensorError, pickle.UnpicklingError, EOFError) as e:  # damaged past what the check reads
+        raise UserError(
+            f"{name}: its weights cannot be loaded ({first_line(e)}); save the model again"
+        ) from None
     if info.get("missing_keys") and not headless:
         if not allow_headless:
             missing = ", ".join(sorted(info["missing_keys"])[:3])
@@ -135,14 +143,32 @@ def load_model(
     )
 
 
-def inspect_model(name: str, tokenizer_from: str | None = None) -> tuple[Any, Any]:
-    """``name``'s configuration and tokenizer, without its weights: what can be checked of a
-    model in a second, before the minutes that loading and running a few models take."""
+def inspect_model(
+    name: str, tokenizer_from: str | None = None, allow_pickle: bool = False
+) -> tuple[Any, Any]:
+    """``name``'s configuration and tokenizer, and its weights files checked without loading
+    them: what can be checked of a model in a second, before the minutes that loading and
+    running a few models take."""
     from transformers import AutoConfig
 
     _quiet_libraries()
     config = _from_pretrained(AutoConfig, model_source(name), name, "a model configuration")
+    check_model_weights(name, allow_pickle)
     return config, load_tokenizer(tokenizer_from or name)
+
+
+def check_model_weights(name: str, allow_pickle: bool) -> None:
+    """``name``'s weights files checked (see weights.py): a directory's must all be there; a Hub
+    model's only where its cache already holds them (the rest is downloaded when it loads)."""
+    source = model_source(name)
+    if Path(source).is_dir():
+        check_weights(name, Path(source), allow_pickle)
+        return
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(source, "config.json")
+    if isinstance(cached, str):
+        check_weights(name, Path(cached).parent, allow_pickle, complete=False)
 
 
 def load_tokenizer(name: str) -> Any:

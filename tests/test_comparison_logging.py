@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +142,25 @@ def test_errors_come_before_any_model_runs(dslim_model_dir: Path, tmp_path: Path
     )  # fmt: skip
     assert result.returncode == 2 and "does not exist" in result.stderr
     assert "load model" not in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncated", "pickle only", "no weights"])
+def test_a_checkpoint_whose_weights_cannot_load_fails_before_any_model_runs(
+    trainer_run: Path, tmp_path: Path, damage: str
+) -> None:
+    run = Path(shutil.copytree(trainer_run, tmp_path / "run"))
+    weights = run / "checkpoint-20" / "model.safetensors"
+    if damage == "truncated":
+        weights.write_bytes(weights.read_bytes()[:-10])
+    elif damage == "pickle only":
+        weights.rename(weights.with_name("pytorch_model.bin"))
+    else:
+        weights.unlink()
+        (run / "checkpoint-20" / "model.safetensors.index.json").write_text(
+            '{"weight_map": {"a": "x.safetensors"}}'
+        )
+    result = run_cli("--model", str(run), "--text", "Ada", "--save", str(tmp_path / "x.rrd"))
+    assert result.returncode == 2, result.stderr
+    *said, error = result.stderr.splitlines()  # what the directory expanded to, then the error
+    assert error.startswith("error: ") and "checkpoint-20" in error
+    assert said == [f"--model {run}: checkpoint-10, checkpoint-20"]

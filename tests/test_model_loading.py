@@ -249,3 +249,18 @@ def test_every_family_gets_its_usable_length(family_models: dict) -> None:
     )
     assert family_models["roberta"].tokenizer.model_max_length > 1_000_000
     assert family_models["roberta"].model.config.max_position_embeddings == 66
+
+
+def test_damaged_or_missing_weights_end_in_one_line_naming_the_file(
+    tmp_path: Path, dslim_model_dir: Path
+) -> None:
+    import shutil
+
+    model = Path(shutil.copytree(dslim_model_dir, tmp_path / "damaged"))
+    weights = model / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    with pytest.raises(UserError, match=r"model\.safetensors cannot be read"):
+        load_model(str(model), device="cpu")
+    weights.unlink()
+    with pytest.raises(UserError, match="has no weights file"):
+        load_model(str(model), device="cpu", allow_pickle=True)
