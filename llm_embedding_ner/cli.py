@@ -358,11 +358,13 @@ def run_models(
         return compare(
             corpus, entries, device=args.device, allow_pickle=args.allow_pickle, project=project, **options
         )
-    from .model_loading import load_model
+    from .model_loading import load_model, load_tokenizer
     from .pipeline import analyze
 
+    entry = entries[0]
     with Stopwatch().stage("load model") as note:
-        model = load_model(entries[0].name, args.device, allow_pickle=args.allow_pickle)
+        tokenizer = load_tokenizer(entry.tokenizer_from) if entry.tokenizer_from else None
+        model = load_model(entry.name, args.device, allow_pickle=args.allow_pickle, tokenizer=tokenizer)
         resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
         note.append(f"{model.name} on {model.device}")
     return analyze(corpus, model, project=project, **options)

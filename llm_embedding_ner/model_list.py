@@ -10,8 +10,10 @@ files only, so a wrong argument fails before any model runs.
 from __future__ import annotations
 
 import json
+import os
 import re
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import UserError
@@ -32,13 +34,17 @@ class ModelEntry:
 def expand_models(names: list[str]) -> tuple[list[ModelEntry], list[str]]:
     """The models ``names`` stand for, in order, and one line per expanded directory saying
     what it expanded to. Raises ``UserError`` for a Trainer directory without a loadable
-    checkpoint, and when a Trainer directory alone yields fewer than two models."""
+    checkpoint, and when a Trainer directory alone yields one checkpoint and nothing else. A
+    Trainer directory alone whose checkpoints are all half-saved is its final model, alone."""
     entries: list[ModelEntry] = []
     lines: list[str] = []
     for name in names:
         expanded = trainer_checkpoints(name)
         if expanded is None:
-            entries.append(ModelEntry(name, short_label(name)))
+            entries.append(ModelEntry(name, short_label(name), tokenizer_from=_run_tokenizer(name)))
+            continue
+        if len(names) == 1 and len(expanded) == 1 and expanded[0].name == name:
+            entries.append(replace(expanded[0], label=short_label(name), step=None))
             continue
         entries += expanded
         lines.append(f"--model {name}: {', '.join(e.label for e in expanded)}")
@@ -70,10 +76,18 @@ def trainer_checkpoints(name: str) -> list[ModelEntry] | None:
             f"--model {name} has {len(found)} checkpoint directories ({found[0][1].name}...) but none holds "
             "a model (config.json and weights); was the training interrupted while saving?"
         )
+    if len(usable) < len(found):
+        skipped = [path.name for _, path in found if not _has_model(path)]
+        warnings.warn(
+            f"--model {name}: skipped {', '.join(skipped)} (no config.json and weights: saved only in "
+            "part, or still being saved)",
+            stacklevel=3,
+        )
     # Trainer saves the tokenizer only when it was given one; a checkpoint without it borrows
-    # the final model's, or another checkpoint's (one run has one tokenizer).
+    # the run directory's (a script may save it there first), or another checkpoint's (one run
+    # has one tokenizer).
     with_tokenizer = [path for _, path in usable if _has_tokenizer(path)]
-    if final and _has_tokenizer(directory):
+    if _has_tokenizer(directory):
         with_tokenizer.insert(0, directory)
     if not with_tokenizer:
         raise UserError(f"--model {name}: neither its checkpoints nor the final model have tokenizer files")
@@ -86,7 +100,10 @@ def trainer_checkpoints(name: str) -> list[ModelEntry] | None:
     if final:
         entries.append(
             ModelEntry(
-                str(directory), f"{directory.name} (final)", _final_step(directory), tokenizer_for(directory)
+                str(directory),
+                f"{short_label(name)} (final)",
+                _final_step(directory),
+                tokenizer_for(directory),
             )
         )
     return entries
@@ -99,13 +116,29 @@ SNAPSHOT = re.compile(r"[0-9a-f]{40}")  # a Hugging Face cache snapshot's direct
 def short_label(name: str) -> str:
     """The last part of a Hub id or a path: ``dslim/bert-base-NER`` -> ``bert-base-NER``; with
     its parent where the last part says nothing (``.../all-MiniLM/model``, a cache snapshot)."""
-    path = Path(name.rstrip("/\\"))
+    path = Path(name.rstrip("/\\") or name)
+    if path.expanduser().is_dir():
+        path = _absolute(str(path))
     repo = path.parent.parent.name  # .../models--dslim--bert-base-NER/snapshots/<commit>
     if SNAPSHOT.fullmatch(path.name) and path.parent.name == "snapshots" and repo.startswith("models--"):
         return repo.removeprefix("models--").split("--")[-1]
     if (path.name.lower() in GENERIC_NAMES or SNAPSHOT.fullmatch(path.name)) and path.parent.name:
         return f"{path.parent.name}/{path.name}"
     return path.name or name
+
+
+def _run_tokenizer(name: str) -> str | None:
+    """For a checkpoint passed on its own without tokenizer files: its run directory, when the
+    tokenizer was saved there."""
+    path = _absolute(name)
+    borrows = CHECKPOINT.fullmatch(path.name) and _has_model(path) and not _has_tokenizer(path)
+    return str(path.parent) if borrows and _has_tokenizer(path.parent) else None
+
+
+def _absolute(name: str) -> Path:
+    """A directory's path made absolute, without following links (whose targets are often
+    named by hash or step, not as the user named them): ``.`` becomes the directory's name."""
+    return Path(os.path.abspath(Path(name).expanduser()))
 
 
 def _has_model(path: Path) -> bool:

@@ -164,3 +164,23 @@ def test_a_checkpoint_whose_weights_cannot_load_fails_before_any_model_runs(
     *said, error = result.stderr.splitlines()  # what the directory expanded to, then the error
     assert error.startswith("error: ") and "checkpoint-20" in error
     assert said == [f"--model {run}: checkpoint-10, checkpoint-20"]
+
+
+def test_a_final_model_beside_a_half_saved_checkpoint_runs_alone(
+    dslim_model_dir: Path, tmp_path: Path
+) -> None:
+    run = Path(shutil.copytree(dslim_model_dir, tmp_path / "run"))
+    (run / "checkpoint-5").mkdir()
+    result = run_cli("--model", str(run), "--text", "Ada Lovelace", "--save", str(tmp_path / "x.rrd"))
+    assert result.returncode == 0, result.stderr
+    assert "warning: --model" in result.stderr and "skipped checkpoint-5 " in result.stderr
+
+
+def test_checkpoints_without_a_tokenizer_borrow_the_runs(trainer_run: Path, tmp_path: Path) -> None:
+    run = Path(shutil.copytree(trainer_run, tmp_path / "run"))
+    for checkpoint in ("checkpoint-10", "checkpoint-20"):
+        for tokenizer_file in (run / checkpoint).glob("tokenizer*"):
+            tokenizer_file.replace(run / tokenizer_file.name)  # saved at the top, as scripts often do
+    result = run_cli("--model", str(run), "--text", "Ada Lovelace", "--save", str(tmp_path / "x.rrd"))
+    assert result.returncode == 0, result.stderr
+    assert f"--model {run}: checkpoint-10, checkpoint-20" in result.stderr

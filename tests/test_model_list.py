@@ -89,7 +89,8 @@ def test_half_saved_checkpoints_are_skipped(tmp_path: Path) -> None:
     fake_model(run / "checkpoint-10")
     fake_model(run / "checkpoint-20")
     (run / "checkpoint-30").mkdir()  # interrupted while saving
-    entries, _ = expand_models([str(run)])
+    with pytest.warns(UserWarning, match="skipped checkpoint-30 "):
+        entries, _ = expand_models([str(run)])
     assert [e.label for e in entries] == ["checkpoint-10", "checkpoint-20"]
 
 
@@ -109,3 +110,37 @@ def test_a_run_without_any_tokenizer_is_refused(tmp_path: Path) -> None:
     fake_model(run / "checkpoint-20", tokenizer=False)
     with pytest.raises(UserError, match="tokenizer"):
         expand_models([str(run)])
+
+
+def test_a_final_model_beside_half_saved_checkpoints_is_shown_alone(tmp_path: Path) -> None:
+    run = fake_model(tmp_path / "run")
+    (run / "checkpoint-5").mkdir()  # interrupted while saving
+    with pytest.warns(UserWarning, match="skipped checkpoint-5"):
+        entries, lines = expand_models([str(run)])
+    assert entries == [ModelEntry(str(run), "run")]  # the directory itself, as if given alone
+    assert lines == []
+
+
+def test_checkpoints_borrow_a_tokenizer_saved_at_the_top_of_the_run(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    fake_model(run / "checkpoint-1", tokenizer=False)
+    fake_model(run / "checkpoint-2", tokenizer=False)
+    (run / "tokenizer.json").write_text("{}")  # saved first, before any checkpoint; no final model yet
+    entries, _ = expand_models([str(run)])
+    assert [(e.label, e.tokenizer_from) for e in entries] == [
+        ("checkpoint-1", str(run)),
+        ("checkpoint-2", str(run)),
+    ]
+    # One of them passed on its own borrows it too, so the advice for a lone checkpoint works.
+    alone, _ = expand_models([str(run / "checkpoint-1")])
+    assert alone == [ModelEntry(str(run / "checkpoint-1"), "checkpoint-1", tokenizer_from=str(run))]
+
+
+def test_the_current_directory_is_named_by_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = fake_model(tmp_path / "ner-run")
+    fake_model(run / "checkpoint-5")
+    monkeypatch.chdir(run)
+    entries, lines = expand_models(["."])
+    assert [e.label for e in entries] == ["checkpoint-5", "ner-run (final)"]
+    assert lines == ["--model .: checkpoint-5, ner-run (final)"]
+    assert short_label(".") == "ner-run" and short_label("./") == "ner-run"
