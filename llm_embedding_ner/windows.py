@@ -8,6 +8,7 @@ a window's edge are never read from there when a better window exists.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -263,6 +264,7 @@ def tokenize_documents(
     prefix, suffix = special_frame(tokenizer)
     style = piece_style(tokenizer)
     parts: list[TokenizedText] = []
+    empty: list[int] = []  # documents of only characters the tokenizer drops
     for index, (text, doc_words) in enumerate(zip(texts, words, strict=True)):
         try:
             parts.append(
@@ -270,14 +272,20 @@ def tokenize_documents(
                 if doc_words is None
                 else tokenize_words(tokenizer, text, doc_words, style)
             )
-        except UserError as e:
-            if len(texts) == 1:
+        except UserError:
+            if len(texts) == 1 or (doc_words is not None and not doc_words):
                 raise
-            raise UserError(f"document {index}: {e}") from None
+            parts.append(_no_tokens())
+            empty.append(index)
+    if len(empty) == len(texts):
+        raise UserError("no document has any token for this model (only whitespace or characters it drops)")
+    if empty:
+        warn_empty_documents(empty)
     token_counts = [part.ids.size for part in parts]
     char_lengths = [len(text) + len(separator) for text in texts]
     word_counts = [
-        len(w) if w is not None else int(p.word_ids.max()) + 1 for p, w in zip(parts, words, strict=True)
+        len(w) if w is not None else int(p.word_ids.max(initial=-1)) + 1
+        for p, w in zip(parts, words, strict=True)
     ]
     token_starts = np.cumsum([0, *token_counts])
     char_starts = np.cumsum([0, *char_lengths])
@@ -289,8 +297,29 @@ def tokenize_documents(
         word_ids=np.concatenate([p.word_ids + w for p, w in zip(parts, word_starts.tolist(), strict=False)]),
         space_only=np.concatenate([p.space_only for p in parts]),
     )
-    windows = [make_windows(p, prefix, suffix, max_length) for p in parts]
+    read = [p for p in parts if p.ids.size]  # a document without tokens has no window
+    windows = [make_windows(p, prefix, suffix, max_length) for p in read]
     stacked = (
-        windows[0] if len(windows) == 1 else stack_windows(windows, token_counts, tokenizer.pad_token_id or 0)
+        windows[0]
+        if len(windows) == 1
+        else stack_windows(windows, [p.ids.size for p in read], tokenizer.pad_token_id or 0)
     )
     return DocumentTokens(joined, stacked, token_starts, char_starts, word_starts, style)
+
+
+def _no_tokens() -> TokenizedText:
+    none = np.zeros(0, dtype=np.int64)
+    return TokenizedText(none, [], none.reshape(0, 2), none, np.zeros(0, dtype=bool))
+
+
+def warn_empty_documents(indices: list[int]) -> None:
+    """Once for the whole input: which documents the model reads nothing of. They stay, so that
+    document numbers and gold scores still count them, their words predicted O."""
+    shown = ", ".join(map(str, indices[:5])) + (f" and {len(indices) - 5:,} more" if len(indices) > 5 else "")
+    warnings.warn(
+        f"{'documents' if len(indices) > 1 else 'document'} {shown} (numbered from 0) "
+        f"{'hold' if len(indices) > 1 else 'holds'} only characters this "
+        "model's tokenizer drops (a zero-width space, a soft hyphen): no points, and any gold words there "
+        "are predicted O",
+        stacklevel=4,
+    )

@@ -417,3 +417,40 @@ def test_conll2003_test_set_metrics_equal_seqeval(dslim_model, caplog) -> None:
         assert (scores.precision, scores.recall, scores.f1, scores.support) == pytest.approx(
             (want["precision"], want["recall"], want["f1-score"], want["support"])
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (
+            "rows.jsonl",
+            '{"tokens": ["Ada", "Lovelace"], "ner_tags": ["B-PER", "I-PER"]}\n'
+            '{"tokens": ["\\u200b"], "ner_tags": ["B-MISC"]}\n'
+            '{"tokens": ["Paris", "is", "big"], "ner_tags": ["B-LOC", "O", "O"]}\n',
+        ),
+        (
+            "shy.conll",
+            "-DOCSTART- O\n\nAda B-PER\nLovelace I-PER\n\n-DOCSTART- O\n\n\u00ad B-MISC\n\n"
+            "-DOCSTART- O\n\nParis B-LOC\nis O\nbig O\n",
+        ),
+    ],
+)
+def test_a_document_of_dropped_characters_is_kept_and_its_words_predicted_o(
+    dslim_model, tmp_path, name: str, content: str
+) -> None:
+    from llm_embedding_ner.corpus import read_corpus
+    from llm_embedding_ner.evaluation import FALSE_NEGATIVE
+
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    corpus = read_corpus(None, str(path), "")
+    with pytest.warns(UserWarning, match=r"document 1 \(numbered from 0\) holds only characters") as said:
+        analysis = analyze(corpus, dslim_model)
+    assert sum("numbered from 0" in str(w.message) for w in said) == 1  # once
+    assert len(analysis.documents) == 3
+    empty = analysis.documents[1]
+    assert empty.first_token == empty.end_token and empty.end_word == empty.first_word + 1
+    assert analysis.gold.predicted_tags[empty.first_word] == "O"
+    assert analysis.gold.evaluation.word_kinds[empty.first_word] == FALSE_NEGATIVE
+    assert analysis.gold.evaluation.micro.support == 3  # its gold entity is scored, as missed
+    assert analysis.text[analysis.documents[2].start :].startswith("Paris")
