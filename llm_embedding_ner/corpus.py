@@ -168,7 +168,8 @@ def parse_jsonl(
 ) -> list[Document]:
     """JSON Lines in one of two forms, chosen by the first record: ``{"text": ...}`` (a document
     per line, other fields kept as metadata) or ``{"tokens": [...], "ner_tags": [...]}`` (a
-    sentence per line with gold tags, see hf_datasets.py). A record ends at ``\\n`` only."""
+    sentence per line with gold tags, see hf_datasets.py), which wins when a record has both.
+    A record ends at ``\\n`` only."""
     records: list[tuple[int, object]] = []
     for number, line in enumerate(split_lines(raw), start=1):
         if not line.strip():
@@ -180,7 +181,12 @@ def parse_jsonl(
     if not records:
         raise UserError(f"{name} has no JSON lines")
     first = records[0][1]
-    if isinstance(first, dict) and TOKENS in first and "text" not in first:
+    if isinstance(first, dict) and TOKENS in first and (TAGS in first or "text" not in first):
+        if "text" in first:  # gold words and tags beat a text that has none: they can be scored
+            log.info(
+                f'{name}: its lines have "text", "{TOKENS}" and "{TAGS}": read "{TOKENS}" and "{TAGS}" '
+                '(gold labels to score), "text" shown as metadata'
+            )
         rows = [row_from_record(record, f"{name}:{number}") for number, record in records]
         return rows_to_documents(rows, name, label_names, scheme)
     documents = []

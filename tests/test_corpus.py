@@ -106,6 +106,24 @@ def test_jsonl_keeps_other_fields_as_metadata(tmp_path: Path) -> None:
     assert corpus.documents[0].metadata == {"id": 7, "source": "wiki"} and corpus.documents[1].metadata == {}
 
 
+def test_jsonl_with_text_and_tagged_tokens_is_read_by_its_tokens(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As conll2003 rows exported with a joined text: the gold labels must not be lost.
+    rows = (
+        '{"id": "0", "text": "EU rejects German call", "tokens": ["EU", "rejects", "German", "call"], '
+        '"ner_tags": ["B-ORG", "O", "B-MISC", "O"]}\n'
+        '{"id": "1", "text": "Peter Blackburn", "tokens": ["Peter", "Blackburn"], '
+        '"ner_tags": ["B-PER", "I-PER"]}\n'
+    )
+    with caplog.at_level(logging.INFO, logger="llm_embedding_ner"):
+        corpus = read_corpus(None, write(tmp_path, "train.jsonl", rows), "")
+    assert corpus.has_gold
+    assert [d.gold_tags for d in corpus.documents] == [["B-ORG", "O", "B-MISC", "O"], ["B-PER", "I-PER"]]
+    assert corpus.documents[0].metadata == {"id": "0", "text": "EU rejects German call"}
+    assert 'read "tokens" and "ner_tags"' in caplog.text
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
