@@ -15,23 +15,28 @@ from .text_input import split_lines
 
 DOCSTART = "-DOCSTART-"
 _TAG = re.compile(r"^(?:O|[BIESLU]-\S+)$")
-SNIFFED_LINES = 50  # how many non-blank lines decide whether a file looks like CoNLL
+SNIFFED_LINES = 1000  # how many non-blank lines decide whether a file looks like CoNLL
 
 
 def conll_evidence(lines: list[str]) -> str | None:
     """Why ``lines`` (a file's first lines) look like CoNLL, or None when they do not: a
     ``-DOCSTART-`` line, or lines that all have the same number of columns (two or more) and
-    end in a tag, some tag other than ``O`` among them. A table whose last column holds other
+    end in a tag, with some tag other than ``O`` among them, or, where all are ``O`` (a long
+    stretch without entities), tab-separated columns. A table whose last column holds other
     words is not CoNLL, nor are lines of prose that happen to end in "O"."""
-    rows = [line.split() for line in lines if line.strip()][:SNIFFED_LINES]
+    lines = [line for line in lines if line.strip()][:SNIFFED_LINES]
+    rows = [line.split() for line in lines]
     if not rows:
         return None
     if rows[0][0] == DOCSTART:
         return f"its first line is {DOCSTART}"
     widths = {len(row) for row in rows}
-    tagged = all(_TAG.match(row[-1]) for row in rows) and any(row[-1] != "O" for row in rows)
-    if len(widths) == 1 and min(widths) >= 2 and tagged:
+    if len(widths) != 1 or min(widths) < 2 or not all(_TAG.match(row[-1]) for row in rows):
+        return None
+    if any(row[-1] != "O" for row in rows):
         return f"its lines have {widths.pop()} columns ending in a tag"
+    if all("\t" in line for line in lines):
+        return f"its lines have {widths.pop()} tab-separated columns ending in a tag (all O so far)"
     return None
 
 

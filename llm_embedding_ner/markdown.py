@@ -30,7 +30,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _NBSP = "\u00a0"
 _NARROW_NBSP = "\u202f"  # keeps an entity's type tag visually apart without a line break
 EMPTY_VALUE = '""'  # how an empty metadata value is shown
-NO_SCORE = "n/a"  # a model without labels has no F1 and no entities
+NO_SCORE = "n/a"  # a model without labels has no F1 and no entities; a type no one has, no F1
 
 
 def point_link(index: int, entity_path: str = "umap_embeddings") -> str:
@@ -259,7 +259,8 @@ def comparison_document(
     if f1 is not None:
         lines += ["### Entity-level F1 against the gold labels", ""]
         columns, keys = [*names, "**micro avg**"], [*types, "micro"]
-        rows = [None if s is None else [f"{s.get(k, 0.0):.4f}" for k in keys] for s in f1]
+        # A type neither in the gold data nor predicted by the model has no F1 (seqeval omits it).
+        rows = [None if s is None else [f"{s[k]:.4f}" if k in s else NO_SCORE for k in keys] for s in f1]
     else:
         lines += ["### Entities found per type", ""]
         columns, keys = names, list(types)

@@ -193,6 +193,9 @@ SNIFFED = {
     "prose with tabs": ("notes.txt", "Dear Ada,\n\tthe engine is ready.\nO\n", "text"),
     "prose ending in a capital O": ("notes.txt", "Give me an O\nand a K O\n", "text"),
     "JSON that is not an object": ("list.txt", '["a", "b"]\n', "text"),
+    # A long stretch without entities first: 60 lines of O, then the first entity.
+    "CoNLL whose first 50 tokens are O": ("data.tsv", "word\tO\n" * 60 + "Paris\tB-LOC\n", "conll"),
+    "tab-separated CoNLL with no entity": ("data.tsv", "EU\tNNP\tO\n\nrejects\tVBZ\tO\n", "conll"),
 }
 
 

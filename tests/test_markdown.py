@@ -13,6 +13,7 @@ from markdown_it import MarkdownIt
 
 from llm_embedding_ner.entities import Entity
 from llm_embedding_ner.markdown import (
+    comparison_document,
     entities_document,
     escape_inline,
     escape_text,
@@ -289,3 +290,12 @@ def test_an_empty_metadata_value_leaves_no_italics_open() -> None:
     shown = rendered_text(header)
     assert "*" not in shown and 'title: ""' in shown and "source: wiki" in shown
     assert any(t.type == "em_open" for block in COMMONMARK.parse(header) for t in block.children or [])
+
+
+def test_a_type_that_neither_the_model_nor_the_gold_data_has_has_no_f1() -> None:
+    # dslim-like model against an OntoNotes-like one, on CoNLL gold: the first cannot predict GPE
+    # and the gold data has none, so GPE has no F1 there; the second missed every PER (F1 0).
+    f1 = [{"PER": 0.8, "micro": 0.8}, {"PER": 0.0, "GPE": 0.0, "micro": 0.0}]
+    body = comparison_document(["dslim", "onto"], ["PER", "GPE"], f1, [None, None], [0.5], False)
+    rows = [line for line in body.splitlines() if line.startswith("| 0:") or line.startswith("| 1:")]
+    assert rows == ["| 0: dslim | 0.8000 | n/a | 0.8000 |", "| 1: onto | 0.0000 | 0.0000 | 0.0000 |"]
