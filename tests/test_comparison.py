@@ -185,8 +185,10 @@ def test_a_tokenizer_without_offsets_fails_before_any_model_runs(
 ) -> None:
     real = comparison.inspect_model
 
-    def slow_second(name: str, tokenizer_from: str | None = None) -> tuple[object, object]:
-        config, tokenizer = real(name, tokenizer_from)
+    def slow_second(
+        name: str, tokenizer_from: str | None = None, allow_pickle: bool = False
+    ) -> tuple[object, object]:
+        config, tokenizer = real(name, tokenizer_from, allow_pickle)
         if name.endswith("checkpoint-10"):
             tokenizer = type("SlowTokenizer", (), {"is_fast": False})()
         return config, tokenizer
