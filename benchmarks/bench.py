@@ -208,6 +208,7 @@ def child(args: argparse.Namespace) -> None:
     print(
         json.dumps(
             {
+                **picture_quality(analysis),
                 "stages": marks,
                 "end_to_end": end_to_end,
                 "peak_rss_mb": peak_rss_mb,
@@ -218,6 +219,31 @@ def child(args: argparse.Namespace) -> None:
             }
         )
     )
+
+
+QUALITY_SAMPLE = 2_000  # tokens whose exact hidden-space neighbours are found for the figure
+
+
+def picture_quality(analysis) -> dict:
+    """How faithful the 3D picture is: the separation of entity types in 3D (each token's 5
+    nearest in 3D, as the tool reports it), and the share of each token's 15 nearest in hidden
+    space (cosine, exact) that are among its 15 nearest in 3D, over a fixed sample of tokens."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    view = analysis.layers[-1]
+    n = view.hidden.shape[0]
+    rows = np.sort(np.random.default_rng(0).choice(n, min(QUALITY_SAMPLE, n), replace=False))
+    unit = view.hidden / np.maximum(np.linalg.norm(view.hidden, axis=1, keepdims=True), 1e-12)
+    hidden_nearest = np.empty((rows.size, 15), dtype=np.int64)
+    for start in range(0, rows.size, 200):  # 200 rows of similarities at a time
+        block = rows[start : start + 200]
+        similarity = unit[block] @ unit.T
+        similarity[np.arange(block.size), block] = -np.inf
+        hidden_nearest[start : start + 200] = np.argpartition(-similarity, 15, axis=1)[:, :15]
+    nearest_3d = cKDTree(view.coordinates).query(view.coordinates[rows], 16)[1][:, 1:]
+    kept = np.mean([len(set(a) & set(b)) / 15 for a, b in zip(hidden_nearest, nearest_3d, strict=True)])
+    return {"separation_3d": view.separation_3d, "neighbours_kept": float(kept)}
 
 
 def run_once(model: Path, text_file: Path, cache_home: Path, workdir: Path, layers: str = "last") -> dict:
@@ -254,6 +280,8 @@ def median_run(runs: list[dict]) -> dict:
         "bare_forward": statistics.median(r["bare_forward"] for r in runs),
         "forward_ratio": statistics.median(r["stages"]["forward"] / r["bare_forward"] for r in runs),
         "all_end_to_end": [r["end_to_end"] for r in runs],
+        "separation_3d": runs[0].get("separation_3d"),  # one seed: the same picture in every run
+        "neighbours_kept": runs[0].get("neighbours_kept"),
     }
 
 

@@ -11,20 +11,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .progress import throttled
+
 NEAREST_SHOWN = 5  # nearest tokens listed per point, and the k of the separation score
 EXACT_BELOW = 4096  # below this, one dense distance matrix for any metric
 # Above EXACT_BELOW, exact neighbours cost about n * n * dims multiply-adds (blocks of matrix
-# products) against NN-descent's few seconds of search plus about 50 s of numba compilation in
-# every new process (pynndescent specialises its search for each distance function, and numba
-# cannot keep that between processes). Measured on 2 cores, exact is faster up to this many
-# multiply-adds: 45,000 tokens of a 768-wide model, 64,000 of a 384-wide one.
-EXACT_WORK_LIMIT = 1.6e12
+# products); above this many, an inverted-file index (faiss) is faster.
+EXACT_WORK_LIMIT = 4e11
 MATRIX_METRICS = ("cosine", "correlation", "euclidean")  # exact neighbours from matrix products
 BLOCK_BYTES = 128 << 20  # distances held at once while searching in blocks
-# Once NN-descent has been compiled for a metric in this process (a large layer of a wide model),
-# its search alone takes seconds and beats the exact search for the run's later clouds (the
-# entity mentions: 27,000 of them took 14 s with it against 31 to 36 s with exact search).
-_nn_descent_compiled: set[str] = set()
+# The inverted-file index: k-means cells, IVF_CELLS_PER_ROOT * sqrt(n) of them, each point
+# compared with the points of its IVF_PROBES nearest cells.
+IVF_CELLS_PER_ROOT = 4
+IVF_PROBES = 20
+IVF_TRAINING_ROUNDS = 10  # k-means rounds, and points per cell it is trained on
+IVF_TRAINING_POINTS = 32
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class Neighbours:
 
 def nearest_neighbours(vectors: np.ndarray, k: int, metric: str = "cosine", seed: int = 0) -> Neighbours:
     """Exact below ``EXACT_BELOW`` points, for 3D points, and for the matrix metrics up to
-    ``EXACT_WORK_LIMIT``; NN-descent (approximate) above."""
+    ``EXACT_WORK_LIMIT``; above, approximate: an inverted-file index for the matrix metrics,
+    NN-descent (compiled by numba in each process, about 50 s) for the others."""
     n = vectors.shape[0]
     k = min(k, n - 1)
     if k < 1:
@@ -49,10 +51,61 @@ def nearest_neighbours(vectors: np.ndarray, k: int, metric: str = "cosine", seed
         return _without_self(indices, distances, k)
     if n < EXACT_BELOW:
         return _exact(vectors, k, metric)
-    exact_pays = metric not in _nn_descent_compiled and float(n) * n * vectors.shape[1] <= EXACT_WORK_LIMIT
-    if metric in MATRIX_METRICS and exact_pays:
-        return _exact_in_blocks(vectors, k, metric)
+    if metric in MATRIX_METRICS:
+        if float(n) * n * vectors.shape[1] <= EXACT_WORK_LIMIT:
+            return _exact_in_blocks(vectors, k, metric)
+        return _inverted_lists(vectors, k, metric, seed)
     return _approximate(vectors, k, metric, seed)
+
+
+def _inverted_lists(vectors: np.ndarray, k: int, metric: str, seed: int) -> Neighbours:
+    """Approximate neighbours from faiss's inverted-file index (IVF-Flat): the points are split
+    into k-means cells, and each is compared exactly with the points of the ``IVF_PROBES`` cells
+    whose centres are nearest it. Nothing is compiled, and the result depends only on the
+    vectors and the seed (k-means starts from a seeded sample; search is exhaustive within
+    cells), so one seed gives one picture."""
+    import faiss
+
+    x = _unit_rows(vectors, metric)
+    n, dims = x.shape
+    inner = metric != "euclidean"
+    faiss_metric = faiss.METRIC_INNER_PRODUCT if inner else faiss.METRIC_L2
+    cells = max(1, min(int(IVF_CELLS_PER_ROOT * np.sqrt(n)), n // 39))  # faiss wants 39 points a cell
+    index = faiss.IndexIVFFlat(
+        faiss.IndexFlatIP(dims) if inner else faiss.IndexFlatL2(dims), dims, cells, faiss_metric
+    )
+    index.cp.seed = seed
+    index.cp.niter = IVF_TRAINING_ROUNDS
+    index.cp.max_points_per_centroid = IVF_TRAINING_POINTS  # k-means on a seeded sample
+    index.train(x)
+    index.add(x)
+    index.nprobe = min(IVF_PROBES, cells)
+    progress = throttled("projection: nearest neighbours of {done:,}/{total:,} points")
+    scores = np.empty((n, k + 1), dtype=np.float32)
+    found = np.empty((n, k + 1), dtype=np.int64)
+    block = max(1, BLOCK_BYTES // (4 * dims))
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        scores[start:end], found[start:end] = index.search(x[start:end], k + 1)
+        progress(end, n)
+    missing = np.flatnonzero((found < 0).any(axis=1))  # cells too small to hold k + 1 points
+    if missing.size:
+        flat = faiss.IndexFlatIP(dims) if inner else faiss.IndexFlatL2(dims)
+        flat.add(x)
+        scores[missing], found[missing] = flat.search(x[missing], k + 1)
+    distances = 1.0 - scores if inner else np.sqrt(np.maximum(scores, 0.0))
+    return _without_self(found, np.maximum(distances, 0.0), k)
+
+
+def _unit_rows(vectors: np.ndarray, metric: str) -> np.ndarray:
+    """float32 rows whose inner products rank as ``metric`` does: centred for correlation, of
+    length 1 for cosine and correlation; as they are for euclidean."""
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    if metric == "correlation":
+        x = x - x.mean(axis=1, keepdims=True)
+    if metric in ("cosine", "correlation"):
+        x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return np.ascontiguousarray(x, dtype=np.float32)
 
 
 def _exact(vectors: np.ndarray, k: int, metric: str) -> Neighbours:
@@ -115,7 +168,6 @@ def _approximate(vectors: np.ndarray, k: int, metric: str, seed: int) -> Neighbo
             use_pynndescent=True,
             n_jobs=1,
         )
-    _nn_descent_compiled.add(metric)
     return _without_self(indices, distances, k)
 
 

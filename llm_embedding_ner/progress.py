@@ -33,14 +33,22 @@ class Stopwatch:
 
 def throttled(message: str, every_seconds: float = 10.0) -> Callable[[int, int], None]:
     """A ``(done, total)`` callback that logs ``message.format(done=..., total=...)`` at most
-    every ``every_seconds``, so long stages show they are alive without flooding stderr."""
-    last = time.perf_counter()
+    every ``every_seconds``, with an estimate of the time left at the rate so far, so long
+    stages show they are alive, and for how long, without flooding stderr."""
+    start = last = time.perf_counter()
 
     def report(done: int, total: int) -> None:
         nonlocal last
         now = time.perf_counter()
-        if now - last >= every_seconds and done < total:
+        if now - last >= every_seconds and 0 < done < total:
             last = now
-            log.info(message.format(done=done, total=total))
+            left = (now - start) / done * (total - done)
+            log.info("%s (about %s left)", message.format(done=done, total=total), duration(left))
 
     return report
+
+
+def duration(seconds: float) -> str:
+    """``"45 s"``, ``"3 min 20 s"``: seconds as a person reads them."""
+    seconds = round(seconds)
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"

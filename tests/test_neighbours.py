@@ -89,7 +89,6 @@ def test_thousands_of_tokens_get_exact_neighbours_without_nn_descent(monkeypatch
         raise AssertionError("NN-descent was used")
 
     monkeypatch.setattr(neighbours, "_approximate", refuse)
-    monkeypatch.setattr(neighbours, "_nn_descent_compiled", set())
     x = vectors(5000, dim=24)
     found = nearest_neighbours(x, 5, "cosine")
     rows = np.arange(0, 5000, 97)
@@ -100,14 +99,28 @@ def test_thousands_of_tokens_get_exact_neighbours_without_nn_descent(monkeypatch
         nearest_neighbours(x, 5, "manhattan")  # no matrix form: approximate above 4,096 points
 
 
-def test_once_nn_descent_is_compiled_its_metric_keeps_using_it(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "correlation"])
+def test_above_the_exact_limit_an_inverted_file_index_finds_nearly_all_neighbours(
+    metric: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import llm_embedding_ner.neighbours as neighbours
 
-    used = []
-    monkeypatch.setattr(neighbours, "_approximate", lambda x, k, metric, seed: used.append(metric))
-    monkeypatch.setattr(neighbours, "_nn_descent_compiled", {"cosine"})
-    x = vectors(5000, dim=24)
-    nearest_neighbours(x, 5, "cosine")  # compiled already: its search is cheaper than exact
-    assert used == ["cosine"]
-    assert nearest_neighbours(x, 5, "euclidean").indices.shape == (5000, 5)  # not compiled: exact
-    assert used == ["cosine"]
+    def refuse(*_args: object) -> None:
+        raise AssertionError("NN-descent was used")
+
+    monkeypatch.setattr(neighbours, "_approximate", refuse)  # nothing to compile in any process
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(40, 24))[rng.integers(0, 40, 6000)] + rng.normal(size=(6000, 24))).astype(
+        np.float32
+    )
+    exact = nearest_neighbours(x, 15, metric)
+    monkeypatch.setattr(neighbours, "EXACT_WORK_LIMIT", 0)
+    found = nearest_neighbours(x, 15, metric, seed=3)
+    assert not (found.indices == np.arange(6000)[:, None]).any()
+    recall = np.mean([len(set(a) & set(b)) / 15 for a, b in zip(exact.indices, found.indices, strict=True)])
+    assert recall >= 0.95
+    same = found.indices == exact.indices
+    np.testing.assert_allclose(found.distances[same], exact.distances[same], atol=1e-4)
+    again = nearest_neighbours(x, 15, metric, seed=3)  # one seed, one answer
+    np.testing.assert_array_equal(again.indices, found.indices)
+    np.testing.assert_array_equal(again.distances, found.distances)

@@ -59,7 +59,7 @@ def test_exact_and_approximate_paths_both_project(monkeypatch: pytest.MonkeyPatc
     x = vectors(300)
     exact = project_to_3d(x)
     monkeypatch.setattr(neighbours, "EXACT_BELOW", 100)
-    monkeypatch.setattr(projection, "LARGE_INPUT_POINTS", 200)
+    monkeypatch.setattr(projection, "MANY_POINTS", 200)  # epochs reported
     approximate = project_to_3d(x)
     assert exact.coordinates.shape == approximate.coordinates.shape == (300, 3)
     assert np.isfinite(approximate.coordinates).all()
@@ -107,3 +107,40 @@ def test_many_points_get_fewer_epochs_unless_asked() -> None:
     assert ProjectionSettings().epochs_for(MANY_POINTS - 1) == 200
     assert ProjectionSettings().epochs_for(MANY_POINTS) == 100
     assert ProjectionSettings(n_epochs=300).epochs_for(10 * MANY_POINTS) == 300
+
+
+def test_placing_keeps_fixed_points_and_puts_others_among_their_neighbours() -> None:
+    from llm_embedding_ner.neighbours import Neighbours
+    from llm_embedding_ner.projection import place_among_neighbours
+
+    # 0 and 1 are fixed; 2 sits between them, twice as near to 0; 3 only knows 2 (placed second).
+    indices = np.array([[1, 2], [0, 2], [0, 1], [2, 2]], dtype=np.int32)
+    distances = np.array([[1.0, 1.0], [1.0, 1.0], [0.5, 1.0], [0.1, 0.1]], dtype=np.float32)
+    fixed = np.array([[0.0, 0.0, 0.0], [3.0, 0.0, 0.0]], dtype=np.float32)
+    placed = place_among_neighbours(fixed, np.array([0, 1]), Neighbours(indices, distances))
+    np.testing.assert_array_equal(placed[:2], fixed)
+    w0, w1 = 1 / (0.5 + 1e-3), 1 / (1.0 + 1e-3)
+    np.testing.assert_allclose(placed[2], [3.0 * w1 / (w0 + w1), 0, 0], rtol=1e-5)
+    np.testing.assert_allclose(placed[3], placed[2], rtol=1e-5)
+
+
+def test_large_clouds_fit_landmarks_and_place_the_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    import llm_embedding_ner.projection as projection
+
+    rng = np.random.default_rng(0)
+    classes = rng.integers(0, 4, 1200)
+    x = (8 * rng.normal(size=(4, 16))[classes] + rng.normal(size=(1200, 16))).astype(np.float32)
+    monkeypatch.setattr(projection, "LANDMARKS_FROM", 1000)
+    monkeypatch.setattr(projection, "LANDMARKS", 400)
+    fitted = []
+    real_fit = projection.fit_umap
+    monkeypatch.setattr(
+        projection, "fit_umap", lambda x, *a, **k: fitted.append(len(x)) or real_fit(x, *a, **k)
+    )
+    first, second = project_to_3d(x), project_to_3d(x)
+    np.testing.assert_array_equal(first.coordinates, second.coordinates)  # one seed, one picture
+    assert fitted == [400, 1200] * 2  # the landmarks from scratch, then every point refined
+    assert first.coordinates.shape == (1200, 3) and np.isfinite(first.coordinates).all()
+    # The four groups stay apart: each point's nearest in 3D are of its own group.
+    nearest = nearest_neighbours(first.coordinates, 5, "euclidean").indices
+    assert np.mean(classes[nearest] == classes[:, None]) > 0.95
