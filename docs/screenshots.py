@@ -73,12 +73,12 @@ def fine_tuning(model_dir: Path, out: Path, test: Path) -> None:
 
 
 def main(model_dir: Path, out: Path) -> None:
-    from llm_embedding_ner.cli import separation_table
     from llm_embedding_ner.corpus import read_corpus
     from llm_embedding_ner.default_text import DEFAULT_TEXT
     from llm_embedding_ner.markdown import metrics_document
     from llm_embedding_ner.model_loading import load_model
     from llm_embedding_ner.pipeline import analyze
+    from llm_embedding_ner.report import separation_table
 
     out.mkdir(parents=True, exist_ok=True)
     model = load_model(str(model_dir))

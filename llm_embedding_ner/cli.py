@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import logging
-import math
 import os
 import socket
 import sys
@@ -317,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # the viewer closed, crashed or never listened; a flush failed
         print(save_after_failure(result, source, e), file=sys.stderr)
         return 1
+    from .report import summary
+
     for line in summary(result):
         logging.getLogger("llm_embedding_ner").info(line)
     if closing_line:
@@ -368,44 +369,6 @@ def run_models(
         resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
         note.append(f"{model.name} on {model.device}")
     return analyze(corpus, model, project=project, **options)
-
-
-def summary(result: Analysis | Comparison) -> list[str]:
-    """What the terminal shows after the run: separation scores, and F1 with gold labels."""
-    from .pipeline import Analysis
-
-    if not isinstance(result, Analysis):
-        from .comparison_logging import score_lines
-
-        return [score_lines(result)]
-    lines = []
-    if any(not math.isnan(view.separation) for view in result.layers):  # nan: too few tokens to score
-        lines.append(separation_table(result))
-    if result.gold is not None:
-        lines.append(scores_line(result))
-    return lines
-
-
-def separation_table(analysis: Analysis) -> str:
-    """The separation scores per layer, as lines of text."""
-    lines = [
-        "separation of entity types by layer (how many of each token's 5 nearest neighbours share its"
-        " type; 1 = fully apart):",
-        "  layer  hidden space  3D projection",
-    ]
-    for view in analysis.layers:
-        lines.append(f"  {view.layer:>5}  {view.separation:>12.2f}  {view.separation_3d:>13.2f}")
-    return "\n".join(lines)
-
-
-def scores_line(analysis: Analysis) -> str:
-    assert analysis.gold is not None
-    micro = analysis.gold.evaluation.micro
-    return (
-        f"entity-level scores (exact match, as seqeval): precision {micro.precision:.3f}, recall "
-        f"{micro.recall:.3f}, F1 {micro.f1:.3f} over {micro.support:,} gold entities; per type in the "
-        "viewer's Metrics"
-    )
 
 
 def check_sink(args: argparse.Namespace) -> None:
