@@ -123,11 +123,7 @@ def _exact_in_blocks(vectors: np.ndarray, k: int, metric: str) -> Neighbours:
     multi-threaded matrix product and top-k), so memory stays at ``BLOCK_BYTES``."""
     import torch
 
-    x = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
-    if metric == "correlation":
-        x = x - x.mean(dim=1, keepdim=True)
-    if metric in ("cosine", "correlation"):
-        x = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    x = torch.from_numpy(_unit_rows(vectors, metric))
     n = x.shape[0]
     squared = (x * x).sum(dim=1)
     block = max(1, BLOCK_BYTES // (4 * n))

@@ -272,9 +272,11 @@ def tokenize_documents(
                 if doc_words is None
                 else tokenize_words(tokenizer, text, doc_words, style)
             )
-        except UserError:
-            if len(texts) == 1 or (doc_words is not None and not doc_words):
+        except UserError as e:
+            if len(texts) == 1:
                 raise
+            if doc_words is not None and not doc_words:
+                raise UserError(f"document {index}: {e}") from None
             parts.append(_no_tokens())
             empty.append(index)
     if len(empty) == len(texts):
