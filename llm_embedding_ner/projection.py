@@ -222,7 +222,7 @@ def place_among_neighbours(
     free = ~known
     while not known.all():
         mass = graph @ known.astype(np.float64)
-        reached = free & ~known & (mass > 0)
+        reached = ~known & (mass > 0)
         if not reached.any():  # no path to any fixed point: the middle of the fixed ones
             coordinates[~known] = fixed_coordinates.mean(axis=0)
             break
