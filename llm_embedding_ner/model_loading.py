@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError, first_line
-from .weights import check_weights
+from .weights import check_weights, pickle_only
 
 log = logging.getLogger("llm_embedding_ner")
 
@@ -110,10 +110,7 @@ def load_model(
         )
     except UserError as error:
         if not allow_pickle and "safetensors" in str(error).lower():
-            raise UserError(
-                f"{name} has no safetensors weights, only pickle (.bin) files, which can run code when "
-                "loaded; pass --allow-pickle if you trust this model"
-            ) from None
+            raise UserError(pickle_only(name)) from None
         raise
     except (SafetensorError, pickle.UnpicklingError, EOFError) as e:  # damaged past what the check reads
         raise UserError(

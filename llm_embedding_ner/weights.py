@@ -32,16 +32,21 @@ def check_weights(name: str, directory: Path, allow_pickle: bool, complete: bool
             "index of either); was the model saved with save_pretrained?"
         )
     if safetensors is None and not allow_pickle and complete:
-        raise UserError(
-            f"{name} has no safetensors weights, only pickle (.bin) files, which can run code when "
-            "loaded; pass --allow-pickle if you trust this model"
-        )
+        raise UserError(pickle_only(name))
     for path in safetensors if safetensors is not None else pickles or []:
         problem = _safetensors_problem(path) if path.suffix == ".safetensors" else _pickle_problem(path)
         if problem:
             raise UserError(
                 f"{name}: its weights file {path.name} cannot be read ({problem}); save the model again"
             )
+
+
+def pickle_only(name: str) -> str:
+    """The refusal of a model whose only weights are pickle files (also said after a download)."""
+    return (
+        f"{name} has no safetensors weights, only pickle (.bin) files, which can run code when "
+        "loaded; pass --allow-pickle if you trust this model"
+    )
 
 
 def weight_files(name: str, directory: Path, single: str, index: str, complete: bool) -> list[Path] | None:
