@@ -3,11 +3,12 @@
     python docs/demo_model.py docs/.demo-model            # once: the model (about 25 minutes)
     python docs/screenshots.py docs/.demo-model docs/.screenshots
 
-writes four recordings to the output folder:
+writes five recordings to the output folder (``--corpus-only``: the two of the test split):
 
     default.rrd      the built-in paragraph                  (README: docs/default.png)
     layers.rrd       the same with --layers all              (docs/layers.png)
     errors.rrd       the CoNLL-2003 test split, Errors tab   (docs/corpus_errors.png)
+    suspects.rrd     the same, Suspects tab                  (docs/corpus_suspects.png)
     fine_tuning.rrd  the pretrained encoder, then the demo run's checkpoints, on the test
                      split's first documents                 (docs/fine_tuning.png)
 
@@ -72,7 +73,7 @@ def fine_tuning(model_dir: Path, out: Path, test: Path) -> None:
     print(score_lines(comparison))  # the README's numbers beside the picture
 
 
-def main(model_dir: Path, out: Path) -> None:
+def main(model_dir: Path, out: Path, corpus_only: bool = False) -> None:
     from llm_embedding_ner.corpus import read_corpus
     from llm_embedding_ner.default_text import DEFAULT_TEXT
     from llm_embedding_ner.markdown import metrics_document
@@ -82,15 +83,18 @@ def main(model_dir: Path, out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     model = load_model(str(model_dir))
-    save(analyze(DEFAULT_TEXT, model), out / "default.rrd")
-    layers = analyze(DEFAULT_TEXT, model, layers="all")
-    save(layers, out / "layers.rrd")
-    print(separation_table(layers))  # the README's table under the layer view
+    if not corpus_only:
+        save(analyze(DEFAULT_TEXT, model), out / "default.rrd")
+        layers = analyze(DEFAULT_TEXT, model, layers="all")
+        save(layers, out / "layers.rrd")
+        print(separation_table(layers))  # the README's table under the layer view
     test = conll2003("test")
     corpus = analyze(read_corpus(None, str(test), ""), model)
     save(corpus, out / "errors.rrd", test.name, "Errors")
+    save(corpus, out / "suspects.rrd", test.name, "Suspects")
     print(metrics_document(corpus.gold.evaluation, corpus.entity_types, test.name))  # the README's scores
-    fine_tuning(model_dir, out, test)
+    if not corpus_only:
+        fine_tuning(model_dir, out, test)
 
 
 if __name__ == "__main__":
@@ -99,5 +103,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("model", type=Path, nargs="?", default=Path("docs/.demo-model"))
     parser.add_argument("out", type=Path, nargs="?", default=Path("docs/.screenshots"))
+    parser.add_argument("--corpus-only", action="store_true", help="only errors.rrd and suspects.rrd")
     args = parser.parse_args()
-    main(args.model, args.out)
+    main(args.model, args.out, args.corpus_only)

@@ -16,6 +16,8 @@ from .rerun_logging import (
     LAYER_TIMELINE,
     METRICS,
     MODEL_TIMELINE,
+    SUSPECTS,
+    SUSPECTS_CLOUD,
     TOKEN_CLOUD,
 )
 
@@ -28,13 +30,15 @@ def default_blueprint(
     gold: bool = False,
     active_cloud: str | None = None,
     models: bool = False,
+    suspects: bool = False,
 ) -> rrb.Blueprint:
     """Documents beside the 3D cloud. ``layer_timeline``: the time panel opens on ``layer``;
     ``score_series``: separation scores plotted beside; ``corpus``: documents on the
     ``document`` timeline and the entity-mention cloud; ``gold``: the cloud coloured three
     ways (one tab each) and the metrics. ``models``: several models compared: the time panel
     opens on ``model``, the cloud gets a ``Changed`` tab and the comparison its document, and
-    the plot shows F1 too. ``active_cloud`` names the tab shown first ("Errors"); the first
+    the plot shows F1 too. ``suspects``: a ``Suspects`` tab and document (suspect gold labels,
+    most suspect first). ``active_cloud`` names the tab shown first ("Errors"); the first
     one by default.
 
     All views follow the time panel's one timeline (Rerun has no timeline per view), so it
@@ -56,15 +60,20 @@ def default_blueprint(
             rrb.Spatial3DView(origin=GOLD_CLOUD, name="Gold types", eye_controls=camera),
             rrb.Spatial3DView(origin=ERRORS_CLOUD, name="Errors", eye_controls=camera),
         ]
+    if suspects:
+        clouds.append(rrb.Spatial3DView(origin=SUSPECTS_CLOUD, name="Suspects", eye_controls=camera))
     if models:
         clouds.append(rrb.Spatial3DView(origin=CHANGED_CLOUD, name="Changed", eye_controls=camera))
     elif corpus:  # a comparison has no mention cloud (its layouts would not be aligned)
         clouds.append(rrb.Spatial3DView(origin=ENTITY_EMBEDDINGS, name="Entity mentions"))
-    side: list[rrb.View] = []
+    side: list[rrb.View | rrb.Container] = []
     if models:
         side.append(rrb.TextDocumentView(origin=COMPARISON, name="Comparison"))
     if gold:
-        side.append(rrb.TextDocumentView(origin=METRICS, name="Metrics"))
+        metrics = rrb.TextDocumentView(origin=METRICS, name="Metrics")
+        # Both long documents get the column's height, the suspects (what to fix) shown first.
+        listed = rrb.TextDocumentView(origin=SUSPECTS, name="Suspects")
+        side.append(rrb.Tabs(metrics, listed, active_tab="Suspects") if suspects else metrics)
     if models:
         side.append(
             rrb.TimeSeriesView(
@@ -110,6 +119,7 @@ def blueprint_for(result: Analysis | Comparison, active_cloud: str | None = None
         gold=first.gold is not None,
         active_cloud=active_cloud,
         models=isinstance(result, Comparison),
+        suspects=not isinstance(result, Comparison) and bool(result.suspects),
     )
 
 

@@ -10,18 +10,16 @@ import argparse
 import atexit
 import logging
 import os
-import socket
 import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
-from urllib.parse import urlsplit
 
 from . import __version__
 from .corpus import FORMATS, SPLITS
 from .default_text import DEFAULT_TEXT
-from .delivery import chosen_sink, prepare_spawn
+from .delivery import check_sink, discard_partial, prepare_spawn
 from .errors import UserError
 from .layer_selection import LayerSpec, parse_layers, resolve_layers
 from .model_list import ModelEntry
@@ -36,7 +34,6 @@ if TYPE_CHECKING:
     from .pipeline import Analysis
     from .projection import Projector
 
-DEFAULT_VIEWER_URL = "rerun+http://127.0.0.1:9876/proxy"  # where --connect goes without --url
 METRICS = ("cosine", "euclidean", "correlation", "manhattan", "chebyshev", "canberra", "braycurtis")
 
 EXAMPLES = """\
@@ -172,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODEL=GOLD,...",
         help="rename the model's entity types to the gold data's before scoring, e.g. PER=PERSON,LOC=GPE",
     )
+    source.add_argument(
+        "--suspects",
+        metavar="FILE.jsonl",
+        help="input with gold labels, one model: write the suspect gold labels (spans whose annotation "
+        "is probably wrong) to this new JSON Lines file, most suspect first",
+    )
 
     model = parser.add_argument_group("model")
     model.add_argument(
@@ -277,8 +280,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_sink(args)
         from .model_list import expand_models
+        from .suspects_file import check_suspects_path
 
         entries, expanded = expand_models(args.model or [DEFAULT_MODEL])
+        if args.suspects:
+            check_suspects_path(args.suspects)
+            if len(entries) > 1:
+                raise UserError("--suspects ranks the gold labels with one model; give one --model")
         for line in expanded:
             logging.getLogger("llm_embedding_ner").info(line)
         no_viewer = prepare_spawn(args)
@@ -291,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         corpus = read_corpus(
             args.text, args.file, DEFAULT_TEXT, args.format, args.split, args.scheme, args.label_names
         )
+        if args.suspects and not corpus.has_gold:
+            raise UserError(f"--suspects checks gold labels, and {_source_name(args.file)} has none")
         result = run_models(args, entries, corpus, settings, projector.project)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -311,17 +321,25 @@ def main(argv: list[str] | None = None) -> int:
         with Stopwatch().stage("logging"):
             closing_line = deliver(result, args, source, no_viewer)
     except KeyboardInterrupt:
-        print(f"interrupted while logging: {_discard_partial(args)}", file=sys.stderr)
+        print(f"interrupted while logging: {discard_partial(args)}", file=sys.stderr)
         return 130
     except Exception as e:  # the viewer closed, crashed or never listened; a flush failed
         print(save_after_failure(result, source, e), file=sys.stderr)
         return 1
     from .report import summary
 
-    for line in summary(result):
+    for line in summary(result, args.suspects):
         logging.getLogger("llm_embedding_ner").info(line)
     if closing_line:
         print(closing_line, file=sys.stderr)  # where the recording went, or where it is served
+    if args.suspects:  # one model's analysis: checked before the run
+        from .suspects_file import write_suspects
+
+        try:
+            print(write_suspects(args.suspects, getattr(result, "suspects", [])), file=sys.stderr)
+        except OSError as e:
+            print(f"error: cannot write --suspects {args.suspects}: {e.strerror or e}", file=sys.stderr)
+            return 2
     if no_viewer:
         return 0
     rr.script_teardown(args)  # with --serve: keeps serving until Ctrl-C
@@ -369,49 +387,6 @@ def run_models(
         resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
         note.append(f"{model.name} on {model.device}")
     return analyze(corpus, model, project=project, **options)
-
-
-def check_sink(args: argparse.Namespace) -> None:
-    """Fail before the model loads (which can take minutes) when the recording could not be delivered."""
-    sink = chosen_sink(args)
-    if sink == "save":
-        _check_writable(Path(args.save))
-    elif sink == "connect":
-        _check_viewer_listening(args.url or DEFAULT_VIEWER_URL)
-
-
-def _check_writable(path: Path) -> None:
-    if path.is_dir():
-        raise UserError(f"--save {path} is a directory; name a file, such as {path / 'recording.rrd'}")
-    existed = path.exists()
-    try:
-        with open(path, "ab"):  # append mode: an existing file is left as it is
-            pass
-    except OSError as e:
-        raise UserError(f"cannot write --save {path}: {e.strerror or e}") from None
-    if not existed:
-        path.unlink()
-
-
-def _check_viewer_listening(url: str) -> None:
-    parsed = urlsplit(url.replace("rerun+", "", 1))
-    host, port = parsed.hostname or "127.0.0.1", parsed.port or 9876
-    try:
-        socket.create_connection((host, port), timeout=3).close()
-    except OSError:
-        raise UserError(
-            f"no Rerun viewer is listening at {url}; start one with `rerun`, or use --serve or --save instead"
-        ) from None
-
-
-def _discard_partial(args: argparse.Namespace) -> str:
-    if chosen_sink(args) == "save":
-        path = Path(args.save)
-        if path.exists():
-            path.unlink()
-            return f"removed the partial recording {path}"
-        return "nothing was saved"
-    return "the viewer may have received part of the recording"
 
 
 def _setup_output(quiet: bool) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from .errors import first_line
+from .errors import UserError, first_line
 
 if TYPE_CHECKING:
     import rerun as rr
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 VIEWER = "rerun"
 RECORDING_PREFIX = "llm_embedding_ner"
 WEB_PORT = 9090  # rerun's own default for its web viewer
+DEFAULT_VIEWER_URL = "rerun+http://127.0.0.1:9876/proxy"  # where --connect goes without --url
 
 
 def viewer_executable(
@@ -201,3 +203,46 @@ def save_after_failure(analysis: Result, source: str, error: Exception) -> str:
         f"error: the recording could not be delivered ({first_line(error)}). Saved it to {path}: "
         f"{how_to_open(path)}"
     )
+
+
+def check_sink(args: argparse.Namespace) -> None:
+    """Fail before the model loads (which can take minutes) when the recording could not be delivered."""
+    sink = chosen_sink(args)
+    if sink == "save":
+        _check_writable(Path(args.save))
+    elif sink == "connect":
+        _check_viewer_listening(args.url or DEFAULT_VIEWER_URL)
+
+
+def _check_writable(path: Path) -> None:
+    if path.is_dir():
+        raise UserError(f"--save {path} is a directory; name a file, such as {path / 'recording.rrd'}")
+    existed = path.exists()
+    try:
+        with open(path, "ab"):  # append mode: an existing file is left as it is
+            pass
+    except OSError as e:
+        raise UserError(f"cannot write --save {path}: {e.strerror or e}") from None
+    if not existed:
+        path.unlink()
+
+
+def _check_viewer_listening(url: str) -> None:
+    parsed = urlsplit(url.replace("rerun+", "", 1))
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 9876
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError:
+        raise UserError(
+            f"no Rerun viewer is listening at {url}; start one with `rerun`, or use --serve or --save instead"
+        ) from None
+
+
+def discard_partial(args: argparse.Namespace) -> str:
+    if chosen_sink(args) == "save":
+        path = Path(args.save)
+        if path.exists():
+            path.unlink()
+            return f"removed the partial recording {path}"
+        return "nothing was saved"
+    return "the viewer may have received part of the recording"

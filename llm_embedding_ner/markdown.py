@@ -18,12 +18,14 @@ import numpy as np
 
 from .entities import Entity, display_names
 from .evaluation import Evaluation, Scores
+from .suspects import Suspect
 
 # The viewer lays out a whole document at once; past these sizes it stops being readable (and
 # responsive), so long inputs show their beginning and say so. Every token is still a point.
 MAX_LINKED_TOKENS = 5_000
 MAX_TEXT_CHARACTERS = 30_000
 MAX_ENTITIES_PER_TYPE = 200
+MAX_SUSPECTS_SHOWN = 100
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -277,3 +279,55 @@ def comparison_document(
             said = f"{NO_SCORE} (a model without labels)"
         lines.append(f"- {i} → {i + 1}: {said}")
     return "\n".join(lines)
+
+
+def suspects_document(
+    suspects: Sequence[Suspect], first_tokens: Sequence[int], cloud: str, shown: int = MAX_SUSPECTS_SHOWN
+) -> str:
+    """The ``shown`` most suspect gold labels: gold -> suggested, the evidence in words, and the
+    sentence with the span's words in bold, each a link to its point in ``cloud``.
+    ``first_tokens``: each word's first token (-1 for a word without one)."""
+    lines = [
+        "## Suspect gold labels",
+        "",
+        f"{len(suspects):,} spans whose gold label the evidence doubts, most suspect first"
+        + (f"; the first {shown} here." if len(suspects) > shown else ".")
+        + " A bold word selects its point in the Suspects cloud.",
+    ]
+    for rank, s in enumerate(suspects[:shown], start=1):
+        start, end = s.words
+        sentence_first = s.first_word - start
+        marked = []
+        for i, word in enumerate(s.sentence_words):
+            token = first_tokens[sentence_first + i]
+            if start <= i < end:
+                word = f"**{escape_inline(word)}**"
+                marked.append(f"[{word}]({point_link(token, cloud)})" if token >= 0 else word)
+            else:
+                marked.append(escape_inline(word))
+        lines += [
+            "",
+            f"**{rank}.** {escape_inline(s.gold)} → **{escape_inline(s.suggested)}** · {s.kind} · "
+            f"score {s.score:.3f} · document {s.document}, sentence {s.sentence}  ",
+            " ".join(marked) + "  ",
+            f"*{escape_inline(evidence_words(s))}*",
+        ]
+    return "\n".join(lines)
+
+
+def evidence_words(s: Suspect) -> str:
+    """A suspect's evidence in one line: the model's probabilities, the neighbours' votes, and
+    how the same words are labelled elsewhere."""
+    model = s.evidence.get("model", {})
+    neighbours = s.evidence.get("neighbours", {})
+    elsewhere = s.evidence.get("consistency", {})
+    parts = []
+    if isinstance(model, Mapping) and model:
+        gold, suggested = model["gold_probability"], model["suggested_probability"]
+        parts.append(f"model: {s.gold} {gold:.2f}, {s.suggested} {suggested:.2f}")
+    if isinstance(neighbours, Mapping) and neighbours.get("total"):
+        parts.append(f"neighbours: {neighbours['disagree']} of {neighbours['total']} not {s.gold}")
+    if isinstance(elsewhere, Mapping) and elsewhere:
+        counts = ", ".join(f"{label} {n}" for label, n in sorted(elsewhere.items(), key=lambda kv: -kv[1]))
+        parts.append(f"the same words elsewhere: {counts}")
+    return " · ".join(parts)

@@ -16,11 +16,12 @@ import numpy as np
 from .documents import Corpus, Document
 from .entities import Entity, decode_entities, entity_types, token_entity_index
 from .errors import UserError
-from .evaluation import Evaluation, chunks, evaluate, tags_from_chunks
+from .gold import GoldComparison, compare_with_gold, rank_suspects, token_sentences
 from .layer_selection import LayerSpec, resolve_layers
 from .model_loading import DEFAULT_MODEL, LoadedModel, load_model
 from .progress import Stopwatch, throttled
 from .projection import ProjectionSettings, Projector
+from .suspects import Suspect
 from .token_display import ShownTokens, show_tokens
 from .windows import DocumentTokens
 
@@ -51,18 +52,6 @@ class DocumentView:
     first_word: int
     end_word: int
     metadata: dict[str, object]
-
-
-@dataclass(frozen=True)
-class GoldComparison:
-    """Predictions against gold labels (CoNLL input), word by word and token by token."""
-
-    gold_tags: list[str]  # (n_words,) IOB2
-    predicted_tags: list[str]  # (n_words,) IOB2, the predicted entities spelled out
-    word_sentence: np.ndarray  # (n_words,) sentence index, running on across documents
-    evaluation: Evaluation
-    gold_class_ids: np.ndarray  # (n_tokens,) class of the token's gold entity, 0 if none
-    error_kinds: np.ndarray  # (n_tokens,) the token's word's error kind (see evaluation.py)
 
 
 @dataclass(frozen=True)
@@ -106,6 +95,7 @@ class Analysis:
     token_sentence: np.ndarray | None = None  # (n,) sentence within its document (CoNLL input)
     gold: GoldComparison | None = None  # CoNLL input only
     mentions: MentionCloud | None = None  # corpus input only
+    suspects: list[Suspect] = field(default_factory=list)  # gold input only, most suspect first
 
     @property
     def hidden(self) -> np.ndarray:
@@ -179,8 +169,15 @@ def analyze(
             if corpus.split
             else None
         )
-
-    return assemble(p, corpus, loaded.name, loaded.n_layers, views, method, watch.seconds, mentions)
+    suspects = []
+    if p.gold is not None and p.gold.word_probabilities is not None:
+        with watch.stage("suspects") as note:
+            stream, nearest = p.stream, views[-1].nearest
+            args = (stream.tokens.word_ids, stream.word_starts, p.gold, p.entity_types, nearest)
+            suspects = rank_suspects(corpus.documents, *args)
+            note.append(f"{len(suspects):,} suspect gold labels")
+    analysis = assemble(p, corpus, loaded.name, loaded.n_layers, views, method, watch.seconds, mentions)
+    return replace(analysis, suspects=suspects)
 
 
 def assemble(
@@ -299,7 +296,10 @@ def predict(
         types += [t for t in dict.fromkeys(gold_types) if t not in types]
         token_entity = token_entity_index(tokens.ids.size, entities)
         class_ids = token_classes(entities, token_entity, types)
-        gold = compare_with_gold(docs, stream, entities, types) if corpus.has_gold else None
+        gold = None
+        if corpus.has_gold:
+            probabilities = output.probabilities if loaded.has_head else None
+            gold = compare_with_gold(docs, stream, entities, types, probabilities, loaded.labels, rename)
         note.append(f"{len(entities):,} entities")
         if gold is not None:
             note.append(
@@ -357,44 +357,6 @@ def decode_documents(
             )
             entities += [replace(e, first_token=e.first_token + a, end_token=e.end_token + a) for e in found]
     return entities
-
-
-def compare_with_gold(
-    docs: list[Document], stream: DocumentTokens, entities: list[Entity], types: list[str]
-) -> GoldComparison:
-    """Word-level gold and predicted tags, seqeval's metrics, and per-token gold classes and
-    error kinds. A gold word that yields no token is predicted O."""
-    word_ids = stream.tokens.word_ids
-    n_words = int(stream.word_starts[-1])
-    predicted_chunks = [
-        (e.type, int(word_ids[e.first_token]), int(word_ids[e.end_token - 1]) + 1) for e in entities
-    ]
-    predicted_tags = tags_from_chunks(n_words, predicted_chunks)
-    gold_tags = [tag for d in docs for tag in d.gold_tags or []]
-    sentence_offsets = np.cumsum(
-        [0, *[int(d.word_sentence.max()) + 1 for d in docs if d.word_sentence is not None]]
-    )
-    word_sentence = np.concatenate(
-        [d.word_sentence + offset for d, offset in zip(docs, sentence_offsets.tolist(), strict=False)]
-    )
-    evaluation = evaluate(gold_tags, predicted_tags, word_sentence)
-    gold_class = np.zeros(n_words, dtype=np.uint16)
-    for t, start, end in chunks(gold_tags, word_sentence):
-        gold_class[start:end] = types.index(t) + 1
-    return GoldComparison(
-        gold_tags,
-        predicted_tags,
-        word_sentence,
-        evaluation,
-        gold_class[word_ids],
-        evaluation.word_kinds[word_ids],
-    )
-
-
-def token_sentences(docs: list[Document], stream: DocumentTokens) -> np.ndarray:
-    """Each token's sentence index within its own document."""
-    per_word = np.concatenate([d.word_sentence for d in docs if d.word_sentence is not None])
-    return per_word[stream.tokens.word_ids]
 
 
 def mention_cloud(

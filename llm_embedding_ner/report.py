@@ -11,8 +11,9 @@ if TYPE_CHECKING:
     from .pipeline import Analysis
 
 
-def summary(result: Analysis | Comparison) -> list[str]:
-    """What the terminal shows after the run: separation scores, and F1 with gold labels."""
+def summary(result: Analysis | Comparison, suspects_file: str | None = None) -> list[str]:
+    """What the terminal shows after the run: separation scores, and F1 and the suspect gold
+    labels with gold labels (``suspects_file``: where they are being written)."""
     from .pipeline import Analysis
 
     if not isinstance(result, Analysis):
@@ -24,6 +25,10 @@ def summary(result: Analysis | Comparison) -> list[str]:
         lines.append(separation_table(result))
     if result.gold is not None:
         lines.append(scores_line(result))
+        if result.gold.word_probabilities is not None:
+            from .suspects_file import terminal_lines
+
+            lines += terminal_lines(result.suspects, suspects_file)
     return lines
 
 

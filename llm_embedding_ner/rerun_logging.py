@@ -7,8 +7,10 @@ named_entities          unique entities by type, with counts
 umap_embeddings         Points3D, one per token, coloured by predicted entity type
 umap_embeddings_gold    the same points coloured by gold type (CoNLL input)
 umap_embeddings_errors  the same points coloured by error kind, with its own AnnotationContext
+umap_embeddings_suspects  the same points coloured by suspect gold label, the rest receding
 entity_embeddings       Points3D, one per predicted entity mention (corpus input)
 metrics                 entity-level scores and confusion between types (CoNLL input)
+suspects                the most suspect gold labels, each span linked to its points
 separation/*            Scalars: how well entity types separate, in hidden space and in 3D
 
 With the last layer alone the points are static; with other or several layers their positions,
@@ -46,13 +48,16 @@ from .evaluation import (
     WRONG_TYPE,
 )
 from .markdown import (
+    MAX_SUSPECTS_SHOWN,
     document_header,
     entities_document,
     metrics_document,
+    suspects_document,
     text_document,
     tokenized_document,
 )
 from .pipeline import Analysis, LayerView
+from .windows import run_starts
 
 APPLICATION_ID = "rerun_example_llm_embedding_ner"
 LAYER_TIMELINE = "layer"
@@ -62,6 +67,8 @@ STEP_TIMELINE = "step"
 TOKEN_CLOUD = "umap_embeddings"
 GOLD_CLOUD = "umap_embeddings_gold"
 ERRORS_CLOUD = "umap_embeddings_errors"
+SUSPECTS_CLOUD = "umap_embeddings_suspects"
+SUSPECTS = "suspects"
 ENTITY_EMBEDDINGS = "entity_embeddings"
 METRICS = "metrics"
 MAX_SHOWN_MENTION_LABELS = 60
@@ -75,14 +82,24 @@ NO_ENTITY_COLOR = (30, 30, 30)
 # CoNLL-2003's 58,000) and at full size they hide the entities and errors among them.
 POINT_RADIUS = 4.0
 BACKGROUND_RADIUS = 2.0
+# In the Errors and Suspects clouds the few points that matter must stand out among 58,000: the
+# others (no entity; correct) are small and dark, the top suspects larger than the rest.
+RECEDING_RADIUS = 1.5
+TOP_SUSPECT_RADIUS = 6.0
+# A mid grey, so that on the viewer's light and dark themes alike the points that are not the
+# question fade into the background (the viewer draws no transparency: alpha only darkens).
+RECEDING_COLOR = (125, 125, 125)
 ERROR_COLORS = {
-    NO_ENTITY: NO_ENTITY_COLOR,
-    CORRECT: (80, 200, 120),  # green
+    NO_ENTITY: RECEDING_COLOR,
+    CORRECT: (120, 160, 130),  # greyish green: right, so it recedes
     FALSE_POSITIVE: (255, 193, 37),  # amber
     FALSE_NEGATIVE: (76, 154, 255),  # blue
     WRONG_TYPE: (255, 60, 60),  # red
     WRONG_SPAN: (186, 104, 255),  # violet
 }
+NOT_SUSPECT = 0
+SUSPECT_KINDS = ("wrong type", "missed entity", "spurious entity", "boundaries")  # class ids 1..4
+SUSPECT_COLORS = [RECEDING_COLOR, (255, 60, 60), (76, 154, 255), (255, 193, 37), (186, 104, 255)]
 # Distinct, readable on the viewer's dark background; the first four are dslim's LOC, PER, ORG, MISC.
 PALETTE = [
     (76, 154, 255),  # blue
@@ -124,6 +141,36 @@ def log_error_context(recording: rr.RecordingStream | None = None) -> None:
     """The error cloud's own classes, on its own path, so its colours mean error kinds."""
     infos = [rr.AnnotationInfo(id=k, label=label, color=ERROR_COLORS[k]) for k, label in ERROR_KINDS.items()]
     rr.log(ERRORS_CLOUD, rr.AnnotationContext(infos), static=True, recording=recording)
+
+
+def log_suspect_context(recording: rr.RecordingStream | None = None) -> None:
+    """The suspects cloud's classes: what the suspect's gold label would have got wrong."""
+    names = ["not suspect", *SUSPECT_KINDS]
+    infos = [rr.AnnotationInfo(id=i, label=name, color=SUSPECT_COLORS[i]) for i, name in enumerate(names)]
+    rr.log(SUSPECTS_CLOUD, rr.AnnotationContext(infos), static=True, recording=recording)
+
+
+def suspect_points(analysis: Analysis) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Per token: the class of the suspect it belongs to (0: none), its rank (0: none) and a
+    line saying what is suspected ("#3 LOC -> ORG, wrong type")."""
+    n = len(analysis.tokens)
+    classes, ranks, said = np.zeros(n, np.uint16), np.zeros(n, np.int64), [""] * n
+    for rank, s in enumerate(analysis.suspects, start=1):
+        a, b = np.searchsorted(analysis.word_ids, [s.first_word, s.end_word])
+        classes[a:b], ranks[a:b] = SUSPECT_KINDS.index(s.kind) + 1, rank
+        said[a:b] = [f"#{rank} {s.gold} -> {s.suggested}, {s.kind}"] * (b - a)
+    return classes, ranks, said
+
+
+def point_radii(path: str, class_ids: np.ndarray, ranks: np.ndarray | None = None) -> np.ndarray:
+    """Each point's radius: the points that matter in ``path``'s colouring full size (the top
+    suspects larger), the others small."""
+    if path == ERRORS_CLOUD:
+        return np.where(np.isin(class_ids, (NO_ENTITY, CORRECT)), RECEDING_RADIUS, POINT_RADIUS)
+    if path == SUSPECTS_CLOUD and ranks is not None:
+        top = (ranks > 0) & (ranks <= MAX_SUSPECTS_SHOWN)
+        return np.where(class_ids == 0, RECEDING_RADIUS, np.where(top, TOP_SUSPECT_RADIUS, POINT_RADIUS))
+    return np.where(class_ids == 0, BACKGROUND_RADIUS, POINT_RADIUS)
 
 
 Times = Mapping[str, int]  # timeline -> sequence number
@@ -240,6 +287,9 @@ def log_embeddings(
         values["Error"] = [ERROR_KINDS[k] for k in analysis.gold.error_kinds.tolist()]
         clouds[GOLD_CLOUD] = analysis.gold.gold_class_ids
         clouds[ERRORS_CLOUD] = analysis.gold.error_kinds
+    ranks = None
+    if analysis.suspects:
+        clouds[SUSPECTS_CLOUD], ranks, values["Suspect"] = suspect_points(analysis)
     values |= dict(more_values or {})
     clouds |= dict(more_clouds or {})
     if times:
@@ -251,7 +301,7 @@ def log_embeddings(
                 class_ids=class_ids,
                 labels=analysis.tokens,
                 show_labels=False,
-                radii=rr.Radius.ui_points(np.where(class_ids == 0, BACKGROUND_RADIUS, POINT_RADIUS)),
+                radii=rr.Radius.ui_points(point_radii(path, class_ids, ranks)),
             ),
             rr.AnyValues(**values),
             static=not times,
@@ -261,7 +311,19 @@ def log_embeddings(
 
 
 def cloud_paths(analysis: Analysis) -> list[str]:
-    return [TOKEN_CLOUD] if analysis.gold is None else [TOKEN_CLOUD, GOLD_CLOUD, ERRORS_CLOUD]
+    paths = [TOKEN_CLOUD] if analysis.gold is None else [TOKEN_CLOUD, GOLD_CLOUD, ERRORS_CLOUD]
+    return [*paths, SUSPECTS_CLOUD] if analysis.suspects else paths
+
+
+def log_suspects(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
+    """The top suspects as a document, each span's words linked to their points."""
+    first_tokens = np.full(len(analysis.gold.gold_tags) if analysis.gold else 0, -1, dtype=np.int64)
+    starts = run_starts(analysis.word_ids)
+    first_tokens[analysis.word_ids[starts]] = starts
+    body = suspects_document(analysis.suspects, first_tokens.tolist(), SUSPECTS_CLOUD)
+    rr.log(
+        SUSPECTS, rr.TextDocument(body, media_type=rr.MediaType.MARKDOWN), static=True, recording=recording
+    )
 
 
 def log_layer(
@@ -385,6 +447,9 @@ def log_to_rerun(
     if analysis.gold is not None:
         log_error_context(recording)
         log_metrics(analysis, source, recording)
+    if analysis.suspects:
+        log_suspect_context(recording)
+        log_suspects(analysis, recording)
     if analysis.mentions is not None:
         log_entity_embeddings(analysis, recording)
     log_layers(analysis, recording)

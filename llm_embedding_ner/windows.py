@@ -325,3 +325,10 @@ def warn_empty_documents(indices: list[int]) -> None:
         "are predicted O",
         stacklevel=4,
     )
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Indices where a run of equal values starts: each word's first token, given word ids."""
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, values[1:] != values[:-1]])

@@ -21,14 +21,7 @@ import numpy as np
 
 from .pipeline import Prediction
 from .token_display import ShownTokens
-from .windows import TokenizedText
-
-
-def run_starts(values: np.ndarray) -> np.ndarray:
-    """Indices where a run of equal values starts: each word's first token, given word ids."""
-    if values.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+from .windows import TokenizedText, run_starts
 
 
 def _visible(tokens: TokenizedText) -> np.ndarray:

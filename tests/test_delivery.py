@@ -147,7 +147,7 @@ def test_a_viewer_gone_after_the_check_passed_loses_nothing(dslim_model_dir: Pat
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         url = f"rerun+http://127.0.0.1:{probe.getsockname()[1]}/proxy"
-    prelude = "import llm_embedding_ner.cli as cli\ncli._check_viewer_listening = lambda url: None"
+    prelude = "import llm_embedding_ner.delivery as d\nd._check_viewer_listening = lambda url: None"
     argv = ["--model", str(dslim_model_dir), "-q", "--connect", "--url", url]
     result = run_main(argv, tmp_path, without_display(), prelude)
     assert result.returncode == 1, result.stderr
