@@ -6,6 +6,7 @@ Word ids run on across documents, as the token stream's do; so do sentence indic
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -13,7 +14,15 @@ import numpy as np
 from .documents import Document
 from .entities import Entity
 from .evaluation import Evaluation, chunks, evaluate, tags_from_chunks
-from .suspects import OUTSIDE, WEIGHTS, Suspect, Words, find_suspects, word_probabilities
+from .suspects import (
+    OUTSIDE,
+    WEIGHTS,
+    Suspect,
+    Words,
+    find_suspects,
+    unpredictable_classes,
+    word_probabilities,
+)
 from .windows import DocumentTokens, run_starts
 
 
@@ -128,6 +137,13 @@ def rank_suspects(
         gold.word_probabilities,
         votes,
     )
+    unknown = unpredictable_classes(words)
+    if unknown:
+        warnings.warn(
+            f"the model cannot predict the gold type{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
+            "gold entities of it are not checked for suspects (--label-map MODEL=GOLD names the model's own)",
+            stacklevel=2,
+        )
     starts = run_starts(gold.word_sentence)
     return [locate(s, texts, docs, word_starts, starts) for s in find_suspects(words, weights)]
 

@@ -16,9 +16,10 @@ entity somewhere occurs with gold ``O``. Three kinds of evidence score each one,
 
 The score is their weighted sum (``WEIGHTS``: model and consistency; the neighbours' votes are
 reported with every suspect but, measured, did not improve the ranking); the suggested label is
-the class the same weights favour. A candidate is a suspect when the suggestion differs from the gold annotation (another
-label, or the model's entity with other boundaries); overlapping suspects in one sentence keep
-the highest-scoring one. Pure functions over plain arrays: no model, no viewer.
+the class the same weights favour. A candidate is a suspect when the suggestion differs from the
+gold annotation (another label, or the model's entity with other boundaries); overlapping
+suspects in one sentence keep the highest-scoring one. Gold types the model cannot predict are
+not judged (every entity of them would look wrong). Pure functions over plain arrays: no model, no viewer.
 """
 
 from __future__ import annotations
@@ -131,6 +132,14 @@ def label_quality(w: Words) -> np.ndarray:
     return quality
 
 
+def unpredictable_classes(w: Words) -> list[str]:
+    """Classes the model gives no probability anywhere: types only the gold labels have."""
+    read = w.probabilities[~np.isnan(w.probabilities).any(axis=1)]
+    if read.size == 0:
+        return []
+    return [c for c, top in zip(w.classes, read.max(axis=0), strict=True) if top <= 0.0]
+
+
 def gold_class_ids(w: Words) -> np.ndarray:
     """(n_words,) index into ``w.classes`` of each word's gold entity type, 0 for ``O``."""
     ids = np.zeros(len(w.words), dtype=np.int64)
@@ -150,7 +159,13 @@ def find_suspects(w: Words, weights: tuple[float, float, float] = WEIGHTS) -> li
     occurrences = _occurrences(w, gold_chunks, gold_ids)
     candidates = {(s, e) for _, s, e in gold_chunks} | {(s, e) for _, s, e in predicted}
     candidates |= {span for spans in occurrences.values() for span in spans}
+    # A gold type the model cannot predict (no --label-map to its own name) gets probability 0
+    # everywhere: every entity of it would look wrong, so none is judged (gold.py says so).
+    unknown = set(unpredictable_classes(w))
     gold_at = {(s, e): t for t, s, e in gold_chunks}
+    candidates = {
+        (s, e) for s, e in candidates if (gold_at.get((s, e)) or _gold_label(w, gold_ids[s:e])) not in unknown
+    }
     predicted_at: dict[int, list[Chunk]] = defaultdict(list)  # by sentence
     for chunk in predicted:
         predicted_at[int(w.sentence[chunk[1]])].append(chunk)

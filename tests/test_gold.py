@@ -53,3 +53,18 @@ def test_each_suspect_points_at_its_document_sentence_and_words(dslim_model, tmp
 def test_text_without_gold_labels_has_no_suspects(dslim_model) -> None:
     a = analyze("Ada Lovelace met Charles Babbage in London.", dslim_model)
     assert a.gold is None and a.suspects == []
+
+
+def test_gold_types_the_model_cannot_predict_are_not_judged(ontonotes_model, tmp_path) -> None:
+    """An OntoNotes model on CoNLL gold labels without --label-map: LOC, PER and MISC exist only
+    in gold. Their entities are not suspects (every one would look wrong), and a warning says so."""
+    import warnings
+
+    corpus = read_conll(tmp_path, 5, iob1=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a = analyze(corpus, ontonotes_model)
+    said = [str(w.message) for w in caught if "cannot predict the gold types" in str(w.message)]
+    assert len(said) == 1 and "LOC" in said[0] and "PER" in said[0] and "ORG" not in said[0]
+    assert a.suspects, "ORG and the model's own types are still judged"
+    assert {s.gold for s in a.suspects} <= {"O", "ORG"}
