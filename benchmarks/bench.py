@@ -35,7 +35,17 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SIZES = {"default": 0, "1k": 1_000, "10k": 10_000, "100k": 100_000}
-STAGES = ["startup", "imports", "load model", "tokenize", "forward", "decode", "projection", "suspects", "logging"]
+STAGES = [
+    "startup",
+    "imports",
+    "load model",
+    "tokenize",
+    "forward",
+    "decode",
+    "projection",
+    "suspects",
+    "logging",
+]
 
 
 def synthetic_text(n_tokens: int, tokenizer) -> str:

@@ -105,7 +105,7 @@ def plant(docs, seed: int) -> tuple[list, list[tuple[str, Span]]]:
             if not free:
                 continue
             i = free[0]
-            result.append((str(rng.choice(CONFUSABLE + ("PER",))), i, i + 1))
+            result.append((str(rng.choice((*CONFUSABLE, "PER"))), i, i + 1))
             span = (i, i + 1)
         taken[span[0] : span[1]] = True
         planted.append((str(kind), (int(sentence[span[0]]), *span)))
