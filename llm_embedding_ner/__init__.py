@@ -16,14 +16,27 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .comparison import Comparison, compare
     from .comparison_logging import log_comparison
-    from .pipeline import Analysis, analyze
+    from .pipeline import Analysis, analyze, map_of
+    from .reference_map import ReferenceMap, load_map, save_map
     from .rerun_logging import log_to_rerun
 
-__all__ = ["Analysis", "Comparison", "__version__", "analyze", "compare", "log_comparison", "log_to_rerun"]
+__all__ = [
+    "Analysis",
+    "Comparison",
+    "ReferenceMap",
+    "__version__",
+    "analyze",
+    "compare",
+    "load_map",
+    "log_comparison",
+    "log_to_rerun",
+    "map_of",
+    "save_map",
+]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Analysis", "analyze"):
+    if name in ("Analysis", "analyze", "map_of"):
         from . import pipeline
 
         return getattr(pipeline, name)
@@ -31,6 +44,10 @@ def __getattr__(name: str) -> Any:
         from . import comparison
 
         return getattr(comparison, name)
+    if name in ("ReferenceMap", "load_map", "save_map"):
+        from . import reference_map
+
+        return getattr(reference_map, name)
     if name == "log_to_rerun":
         from .rerun_logging import log_to_rerun
 

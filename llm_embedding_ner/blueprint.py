@@ -31,6 +31,7 @@ def default_blueprint(
     active_cloud: str | None = None,
     models: bool = False,
     suspects: bool = False,
+    timeline: str | None = None,
 ) -> rrb.Blueprint:
     """Documents beside the 3D cloud. ``layer_timeline``: the time panel opens on ``layer``;
     ``score_series``: separation scores plotted beside; ``corpus``: documents on the
@@ -51,7 +52,10 @@ def default_blueprint(
     )
     cloud = rrb.Spatial3DView(origin=TOKEN_CLOUD, name="UMAP embeddings", eye_controls=camera)
     if not (layer_timeline or corpus or models):
-        return rrb.Blueprint(rrb.Horizontal(documents, cloud, column_shares=[2, 3]), collapse_panels=True)
+        panel = [rrb.TimePanel(state="collapsed", timeline=timeline)] if timeline else []
+        return rrb.Blueprint(
+            rrb.Horizontal(documents, cloud, column_shares=[2, 3]), *panel, collapse_panels=True
+        )
 
     clouds: list[rrb.View] = [cloud]
     if gold:
@@ -111,10 +115,12 @@ def blueprint_for(result: Analysis | Comparison, active_cloud: str | None = None
     """The default layout for one model's analysis or several models' comparison."""
     analyses = [m.analysis for m in result.models] if isinstance(result, Comparison) else [result]
     first = analyses[0]
+    # Tokens placed in a map: the camera frames the whole map, not only them.
+    maps = [first.reference.coordinates] if first.reference is not None else []
     return default_blueprint(
         layer_timeline=not first.last_layer_only,
         score_series=len(first.layers) > 1,
-        camera=camera_for(np.concatenate([view.coordinates for a in analyses for view in a.layers])),
+        camera=camera_for(np.concatenate([view.coordinates for a in analyses for view in a.layers] + maps)),
         corpus=first.is_corpus,
         gold=first.gold is not None,
         active_cloud=active_cloud,

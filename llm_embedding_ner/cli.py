@@ -12,257 +12,30 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from . import __version__
-from .corpus import FORMATS, SPLITS
 from .default_text import DEFAULT_TEXT
 from .delivery import check_sink, discard_partial, prepare_spawn
 from .errors import UserError
-from .layer_selection import LayerSpec, parse_layers, resolve_layers
+from .layer_selection import resolve_layers
 from .model_list import ModelEntry
-from .model_loading import DEFAULT_MODEL, DEVICES
+from .model_loading import DEFAULT_MODEL
+from .options import build_parser
+from .outputs import check_outputs, write_outputs
 from .progress import Stopwatch
 from .projection import ProjectionSettings
-from .tag_schemes import SCHEMES
 
 if TYPE_CHECKING:
     from .comparison import Comparison
     from .corpus import Corpus
+    from .model_loading import LoadedModel
     from .pipeline import Analysis
     from .projection import Projector
-
-METRICS = ("cosine", "euclidean", "correlation", "manhattan", "chebyshev", "canberra", "braycurtis")
-
-EXAMPLES = """\
-examples:
-  python -m llm_embedding_ner                          the built-in paragraph, in a new viewer
-  python -m llm_embedding_ner --text "Ada Lovelace was born in London."
-  python -m llm_embedding_ner --file article.txt --save article.rrd
-  cat notes.txt | python -m llm_embedding_ner --file - --serve
-  python -m llm_embedding_ner --model ./my-ner-model --device cpu --headless --save out.rrd
-  python -m llm_embedding_ner --layers all           every layer on the viewer's time slider
-  python -m llm_embedding_ner --file test.conll      score against gold labels, errors in 3D
-  python -m llm_embedding_ner --model base-model --model runs/ner --file dev.conll
-                                                     a base model, then each checkpoint of a run
-  python -m llm_embedding_ner --file notes.txt --split paragraphs    one document per paragraph
-  HF_HUB_OFFLINE=1 python -m llm_embedding_ner      use only models already in the local cache
-
-Viewer options (--headless, --connect, --serve, --url, --save, --stdout) are Rerun's own:
-with none of them a viewer window is spawned.
-"""
+    from .reference_map import ReferenceMap
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"error: {message} (see --help)", file=sys.stderr)
-        raise SystemExit(2)
-
-
-def _at_least(minimum: int) -> Callable[[str], int]:
-    def parse(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-        if number < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {number}")
-        return number
-
-    return parse
-
-
-def _fraction(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not 0.0 <= number <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {number}")
-    return number
-
-
-def _layers(value: str) -> LayerSpec:
-    try:
-        return parse_layers(value)
-    except UserError as e:
-        raise argparse.ArgumentTypeError(str(e).removeprefix(f"--layers {value!r}: ")) from None
-
-
-def _label_names(value: str) -> list[str]:
-    names = [name.strip() for name in value.split(",")]
-    if not all(names) or len(set(names)) != len(names):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a list of distinct names such as O,B-PER,I-PER")
-    return names
-
-
-def _label_map(value: str) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for pair in value.split(","):
-        model_type, sep, gold_type = (part.strip() for part in pair.partition("="))
-        if not (sep and model_type and gold_type):
-            raise argparse.ArgumentTypeError(f"{pair!r} is not MODEL=GOLD; write e.g. PER=PERSON,LOC=GPE")
-        mapping[model_type] = gold_type
-    return mapping
-
-
-def build_parser() -> argparse.ArgumentParser:
-    import rerun as rr
-
-    defaults = ProjectionSettings()
-    parser = _Parser(
-        prog="llm_embedding_ner",
-        description=(
-            "Show how a named-entity-recognition model sees a text: its tokens, the entities "
-            "it finds, and each token's last-layer hidden state projected to 3D with UMAP, "
-            "coloured by entity type, in the Rerun viewer."
-        ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    source = parser.add_argument_group("input")
-    source.add_argument("--text", help="the text to analyse (default: a built-in paragraph)")
-    source.add_argument(
-        "--file",
-        metavar="PATH",
-        help="read from a UTF-8 file: plain text, JSON Lines or CoNLL, or a Hugging Face dataset as "
-        "JSON Lines, Parquet or a save_to_disk directory (see --format); '-' reads standard input",
-    )
-    source.add_argument(
-        "--format",
-        default="auto",
-        choices=FORMATS,
-        help='how to read --file: text, jsonl (one {"text": ...} object per line, other fields kept '
-        'as metadata, or one {"tokens": [...], "ner_tags": [...]} sentence per line), conll (token '
-        "first, tag last), parquet, dataset (a save_to_disk directory); gold labels are scored. auto "
-        "goes by the content (a JSON object on the first line, columns ending in a tag), then the "
-        "extension, and says what it chose and why (default: auto)",
-    )
-    source.add_argument(
-        "--split",
-        default="none",
-        choices=SPLITS,
-        help="plain text only: paragraphs makes each blank-line-separated paragraph its own "
-        "document (default: none)",
-    )
-    source.add_argument(
-        "--scheme",
-        default="auto",
-        choices=("auto", *SCHEMES),
-        help="the gold tags' scheme; auto (default) reads S-/E- tags as IOBES, U-/L- as BILOU, and "
-        "B-/I- as IOB1 or IOB2 (the same entities either way)",
-    )
-    source.add_argument(
-        "--label-names",
-        type=_label_names,
-        default=None,
-        metavar="O,B-PER,...",
-        help="names of integer ner_tags, in order, for a dataset that does not name them",
-    )
-    source.add_argument(
-        "--label-map",
-        type=_label_map,
-        default=None,
-        metavar="MODEL=GOLD,...",
-        help="rename the model's entity types to the gold data's before scoring, e.g. PER=PERSON,LOC=GPE",
-    )
-    source.add_argument(
-        "--suspects",
-        metavar="FILE.jsonl",
-        help="input with gold labels, one model: write the suspect gold labels (spans whose annotation "
-        "is probably wrong) to this new JSON Lines file, most suspect first",
-    )
-
-    model = parser.add_argument_group("model")
-    model.add_argument(
-        "--model",
-        action="append",
-        default=None,
-        metavar="ID_OR_DIR",
-        help=f"Hub id or local directory of a token-classification model (default: {DEFAULT_MODEL}); "
-        "give it several times to compare models on a 'model' timeline. A Trainer output directory "
-        "(checkpoint-* inside) stands for its checkpoints in step order, then its final model",
-    )
-    model.add_argument(
-        "--allow-pickle",
-        action="store_true",
-        help="also load pickle (.bin) weights, which can run code when loaded; by default only "
-        "safetensors weights are loaded",
-    )
-    model.add_argument(
-        "--device",
-        default="auto",
-        choices=DEVICES,
-        help="where the model runs; auto takes a GPU when there is one (default: auto)",
-    )
-    model.add_argument(
-        "--batch-size",
-        type=_at_least(1),
-        default=8,
-        metavar="N",
-        help="windows of 512 tokens per forward pass, for long texts (default: 8)",
-    )
-
-    model.add_argument(
-        "--layers",
-        type=_layers,
-        default="last",
-        metavar="last|all|LIST",
-        help="hidden layers to show: last, all, or numbers such as 0,4,8,12 (0 is the embedding "
-        "output); more than the last layer puts them on a 'layer' timeline in the viewer "
-        "(default: last)",
-    )
-
-    umap = parser.add_argument_group(
-        "projection (UMAP)",
-        "Defaults suit clouds of a few hundred tokens; very short texts fall back to PCA.",
-    )
-    umap.add_argument(
-        "--n-neighbors",
-        type=_at_least(2),
-        default=defaults.n_neighbors,
-        metavar="K",
-        help="neighbours per token: lower keeps small entity clusters apart, higher shows "
-        f"the global shape (default: {defaults.n_neighbors})",
-    )
-    umap.add_argument(
-        "--min-dist",
-        type=_fraction,
-        default=defaults.min_dist,
-        metavar="D",
-        help="how tightly points may pack, 0 to 1: lower gives denser clusters "
-        f"(default: {defaults.min_dist})",
-    )
-    umap.add_argument(
-        "--metric",
-        default=defaults.metric,
-        choices=METRICS,
-        help=f"distance between hidden states; cosine ignores their length (default: {defaults.metric})",
-    )
-    umap.add_argument(
-        "--seed",
-        type=_at_least(0),
-        default=defaults.seed,
-        help="random seed; the same seed gives identical coordinates on every run "
-        f"(default: {defaults.seed})",
-    )
-
-    parser.add_argument(
-        "--quiet",
-        "-q",
-        action="store_true",
-        help="no progress lines, stage timings or separation table on stderr (warnings and "
-        "errors still show)",
-    )
-    # Rerun's own options: they only choose where the recording goes.
-    rr.script_add_args(parser.add_argument_group("viewer (Rerun)"))  # type: ignore[arg-type]
-    return parser
-
-
-def _source_name(file: str | None) -> str:
+def source_name(file: str | None) -> str:
     """The gold data's name in the metrics' title."""
     if file is None:
         return "the gold labels"
@@ -280,28 +53,34 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_sink(args)
         from .model_list import expand_models
-        from .suspects_file import check_suspects_path
 
         entries, expanded = expand_models(args.model or [DEFAULT_MODEL])
-        if args.suspects:
-            check_suspects_path(args.suspects)
-            if len(entries) > 1:
-                raise UserError("--suspects ranks the gold labels with one model; give one --model")
+        check_outputs(args, len(entries))
         for line in expanded:
             logging.getLogger("llm_embedding_ner").info(line)
         no_viewer = prepare_spawn(args)
+        from .reference_map import load_map
+
+        reference = load_map(args.map) if args.map else None  # a bad map fails before the model loads
         from .projection_process import ProjectionProcess
 
-        # Started first: UMAP imports (and compiles) in that process while this one loads the model.
-        projector = ProjectionProcess(settings)
+        # Started first: UMAP imports (and compiles) in that process while this one loads the
+        # model. Tokens placed in a map need no UMAP.
+        projector = ProjectionProcess(settings) if reference is None else None
+        project = projector.project if projector is not None else None
+        if args.interactive:
+            from .interactive import prompt
+
+            model = load_one(args, entries[0], reference)
+            return prompt(args, model, settings, project, reference, no_viewer)
         from .corpus import read_corpus
 
         corpus = read_corpus(
             args.text, args.file, DEFAULT_TEXT, args.format, args.split, args.scheme, args.label_names
         )
         if args.suspects and not corpus.has_gold:
-            raise UserError(f"--suspects checks gold labels, and {_source_name(args.file)} has none")
-        result = run_models(args, entries, corpus, settings, projector.project)
+            raise UserError(f"--suspects checks gold labels, and {source_name(args.file)} has none")
+        result, new_map = run_models(args, entries, corpus, settings, project, reference)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -316,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .delivery import deliver, save_after_failure
 
-    source = _source_name(args.file)
+    source = source_name(args.file)
     try:
         with Stopwatch().stage("logging"):
             closing_line = deliver(result, args, source, no_viewer)
@@ -332,18 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("llm_embedding_ner").info(line)
     if closing_line:
         print(closing_line, file=sys.stderr)  # where the recording went, or where it is served
-    if args.suspects:  # one model's analysis: checked before the run
-        from .suspects_file import write_suspects
-
-        try:
-            print(write_suspects(args.suspects, getattr(result, "suspects", [])), file=sys.stderr)
-        except OSError as e:
-            print(f"error: cannot write --suspects {args.suspects}: {e.strerror or e}", file=sys.stderr)
-            return 2
-    if no_viewer:
-        return 0
-    rr.script_teardown(args)  # with --serve: keeps serving until Ctrl-C
-    return 0
+    code = write_outputs(args, result, new_map)
+    if not no_viewer:
+        rr.script_teardown(args)  # with --serve: keeps serving until Ctrl-C
+    return code
 
 
 def run() -> NoReturn:
@@ -365,28 +136,47 @@ def run_models(
     entries: list[ModelEntry],
     corpus: Corpus,
     settings: ProjectionSettings,
-    project: Projector,
-) -> Analysis | Comparison:
-    """One model's analysis, or, for several, their comparison (comparison.py)."""
+    project: Projector | None,
+    reference: ReferenceMap | None = None,
+) -> tuple[Analysis | Comparison, ReferenceMap | None]:
+    """One model's analysis, or, for several, their comparison (comparison.py); and, with
+    ``--save-map``, the map of the analysis to write once it is delivered."""
     options = dict(
         projection=settings, batch_size=args.batch_size, layers=args.layers, label_map=args.label_map
     )
     if len(entries) > 1:
         from .comparison import compare
 
-        return compare(
+        comparison = compare(
             corpus, entries, device=args.device, allow_pickle=args.allow_pickle, project=project, **options
         )
-    from .model_loading import load_model, load_tokenizer
-    from .pipeline import analyze
+        return comparison, None
+    from .pipeline import analyze, map_of
 
-    entry = entries[0]
+    model = load_one(args, entries[0], reference)
+    analysis = analyze(corpus, model, project=project, reference_map=reference, **options)
+    return analysis, map_of(analysis, model, settings, source_name(args.file)) if args.save_map else None
+
+
+def load_one(args: argparse.Namespace, entry: ModelEntry, reference: ReferenceMap | None) -> LoadedModel:
+    """The one model of a run, its ``--layers`` checked (against the map's, with ``--map``)."""
+    from .model_loading import load_model, load_tokenizer
+    from .reference_map import check_compatible, model_fingerprint, tokenizer_fingerprint
+
     with Stopwatch().stage("load model") as note:
         tokenizer = load_tokenizer(entry.tokenizer_from) if entry.tokenizer_from else None
         model = load_model(entry.name, args.device, allow_pickle=args.allow_pickle, tokenizer=tokenizer)
-        resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
+        chosen = resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
         note.append(f"{model.name} on {model.device}")
-    return analyze(corpus, model, project=project, **options)
+    if reference is not None:
+        fingerprints = (model_fingerprint(model.model), tokenizer_fingerprint(model.tokenizer))
+        check_compatible(reference, args.map, fingerprints, model.name)
+        if args.layers != "last" and chosen != (reference.layer,):
+            raise UserError(
+                f"--map {args.map} was drawn at layer {reference.layer}, and tokens are placed at the "
+                f"map's layer: leave out --layers or give --layers {reference.layer}"
+            )
+    return model
 
 
 def _setup_output(quiet: bool) -> None:

@@ -168,27 +168,38 @@ def deliver(analysis: Result, args: argparse.Namespace, source: str, no_viewer: 
     """Send the recording where the command line says (rerun's script options), or save it to a
     new file when ``no_viewer`` says why no viewer can be spawned. Returns the line to end the run
     with: where the recording was saved, or where it is served; None for the other sinks."""
-    import rerun as rr
-
     from .blueprint import blueprint_for
     from .comparison_logging import log_result
+
+    recording, line = open_recording(args, no_viewer, blueprint_for(analysis))
+    log_result(analysis, recording, source=source)
+    recording.flush()  # the .rrd is complete when the run ends, also when called in-process
+    return line
+
+
+def open_recording(
+    args: argparse.Namespace, no_viewer: str | None, blueprint: rrb.Blueprint
+) -> tuple[rr.RecordingStream, str | None]:
+    """A recording that goes where the command line says, or to a new file when ``no_viewer``
+    says why no viewer can be spawned; and the line that says where it went (None for a viewer
+    that was spawned or connected to, or for a file or stdout the user named)."""
+    import rerun as rr
+
     from .rerun_logging import APPLICATION_ID
 
     if no_viewer:
         path = new_recording_path()
-        save_recording(analysis, path, source)
+        recording = rr.RecordingStream(APPLICATION_ID)
+        recording.save(path, default_blueprint=blueprint)
         return (
-            f"no viewer can be started here: {no_viewer}. Saved the recording to {path}: {how_to_open(path)}"
+            recording,
+            f"no viewer can be started here: {no_viewer}. Saved the recording to {path}: {how_to_open(path)}",
         )
-    blueprint = blueprint_for(analysis)
     serving = chosen_sink(args) == "serve"
     # --serve is set up here rather than by rerun, to say where to point a browser.
     setup = argparse.Namespace(**{**vars(args), "serve": False, "headless": True}) if serving else args
     recording = rr.script_setup(setup, APPLICATION_ID, default_blueprint=blueprint)
-    served_at = serve(recording, blueprint) if serving else None
-    log_result(analysis, recording, source=source)
-    recording.flush()  # the .rrd is complete when the run ends, also when called in-process
-    return served_at
+    return recording, serve(recording, blueprint) if serving else None
 
 
 def save_after_failure(analysis: Result, source: str, error: Exception) -> str:

@@ -18,9 +18,11 @@ from .entities import Entity, decode_entities, entity_types, token_entity_index
 from .errors import UserError
 from .gold import GoldComparison, compare_with_gold, rank_suspects, token_sentences
 from .layer_selection import LayerSpec, resolve_layers
+from .mentions import MentionCloud, mention_cloud
 from .model_loading import DEFAULT_MODEL, LoadedModel, load_model
 from .progress import Stopwatch, throttled
 from .projection import ProjectionSettings, Projector
+from .reference_map import MapProjector, ReferenceMap, make_map, model_fingerprint, tokenizer_fingerprint
 from .suspects import Suspect
 from .token_display import ShownTokens, show_tokens
 from .windows import DocumentTokens
@@ -39,6 +41,7 @@ class LayerView:
     nearest: np.ndarray  # (n, k) indices of each token's nearest tokens in ``hidden``, nearest first
     separation: float  # neighbour agreement of entity classes in ``hidden`` (0..1, NaN if undefined)
     separation_3d: float  # the same, in ``coordinates``
+    nearest_reference: np.ndarray | None = None  # (n, k) placed in a map: the nearest map tokens
 
 
 @dataclass(frozen=True)
@@ -52,15 +55,6 @@ class DocumentView:
     first_word: int
     end_word: int
     metadata: dict[str, object]
-
-
-@dataclass(frozen=True)
-class MentionCloud:
-    """One point per predicted entity mention: the mean of its tokens' vectors, in 3D."""
-
-    coordinates: np.ndarray  # (n_entities, 3)
-    labels: list[str]  # the mentions' text
-    class_ids: np.ndarray  # (n_entities,)
 
 
 @dataclass(frozen=True)
@@ -96,6 +90,7 @@ class Analysis:
     gold: GoldComparison | None = None  # CoNLL input only
     mentions: MentionCloud | None = None  # corpus input only
     suspects: list[Suspect] = field(default_factory=list)  # gold input only, most suspect first
+    reference: ReferenceMap | None = None  # the map the tokens were placed in, if any
 
     @property
     def hidden(self) -> np.ndarray:
@@ -141,9 +136,11 @@ def analyze(
     layers: LayerSpec = "last",
     label_map: dict[str, str] | None = None,
     project: Projector | None = None,
+    reference_map: ReferenceMap | None = None,
 ) -> Analysis:
     """Run the NER model over ``text`` (or every document of a ``Corpus``) and project its
-    token embeddings to 3D.
+    token embeddings to 3D, or place them in ``reference_map`` (see reference_map.py; its
+    layer is the one shown, and its model must be this one: ``check_compatible``).
 
     ``model`` is a Hub id, a local directory, or a ``LoadedModel`` to reuse across calls.
     ``layers`` is "last", "all", or a tuple of layer numbers (0 is the embedding output).
@@ -159,16 +156,17 @@ def analyze(
         with watch.stage("load model") as note:
             loaded = load_model(model, device)
             note.append(f"{loaded.name} on {loaded.device}")
+    if reference_map is not None:
+        layers, project = (reference_map.layer,), MapProjector(reference_map)
     p = predict(corpus, loaded, batch_size=batch_size, layers=layers, label_map=label_map, watch=watch)
     with watch.stage("projection") as note:
         settings = projection or ProjectionSettings()
         views, method = view_layers(p.layer_numbers, p.hidden, p.class_ids, settings, project)
         note.append(method if len(views) == 1 else f"{method}, {len(views)} layers")
-        mentions = (
-            mention_cloud(views[-1].hidden, p.entities, p.entity_types, settings, project)
-            if corpus.split
-            else None
-        )
+        # Mentions placed among a map's tokens would mean nothing: a map has no mention cloud.
+        mentions = None
+        if corpus.split and reference_map is None:
+            mentions = mention_cloud(views[-1].hidden, p.entities, p.entity_types, settings, project)
     suspects = []
     if p.gold is not None and p.gold.word_probabilities is not None:
         with watch.stage("suspects") as note:
@@ -177,7 +175,33 @@ def analyze(
             suspects = rank_suspects(corpus.documents, *args)
             note.append(f"{len(suspects):,} suspect gold labels")
     analysis = assemble(p, corpus, loaded.name, loaded.n_layers, views, method, watch.seconds, mentions)
-    return replace(analysis, suspects=suspects)
+    return replace(analysis, suspects=suspects, reference=reference_map)
+
+
+def map_of(
+    analysis: Analysis, loaded: LoadedModel, settings: ProjectionSettings | None = None, source: str = ""
+) -> ReferenceMap:
+    """A reference map of ``analysis``'s deepest layer, to save (``reference_map.save_map``) and
+    place later runs in; ``loaded`` is the model it came from, ``settings`` its projection's."""
+    view = analysis.layers[-1]
+    gold = analysis.gold
+    return make_map(
+        view.hidden,
+        view.coordinates,
+        model=loaded.name,
+        fingerprints=(model_fingerprint(loaded.model), tokenizer_fingerprint(loaded.tokenizer)),
+        layer=view.layer,
+        settings=settings or ProjectionSettings(),
+        tokens=analysis.tokens,
+        labels=analysis.labels,
+        gold_tags=None if gold is None else [gold.gold_tags[w] for w in analysis.word_ids.tolist()],
+        document=np.zeros(len(analysis.tokens))
+        if analysis.token_document is None
+        else analysis.token_document,
+        class_ids=analysis.class_ids,
+        entity_types=analysis.entity_types,
+        source=source,
+    )
 
 
 def assemble(
@@ -359,31 +383,6 @@ def decode_documents(
     return entities
 
 
-def mention_cloud(
-    hidden: np.ndarray,
-    entities: list[Entity],
-    types: list[str],
-    settings: ProjectionSettings,
-    project: Projector | None = None,
-) -> MentionCloud | None:
-    """Each mention's mean token vector, projected like the tokens are."""
-    from .neighbours import nearest_neighbours
-    from .projection import project_to_3d
-
-    project = project or project_to_3d
-    if not entities:
-        return None
-    vectors = np.stack([hidden[e.first_token : e.end_token].mean(axis=0) for e in entities])
-    # Found here, as the tokens' are, so that a search compiled for the tokens serves the mentions.
-    neighbours = nearest_neighbours(vectors, settings.n_neighbors - 1, settings.metric, settings.seed)
-    with warnings.catch_warnings():
-        # A handful of mentions gets PCA or fewer neighbours; the token cloud already says so.
-        warnings.simplefilter("ignore", UserWarning)
-        coordinates = project(vectors, settings, neighbours, None).coordinates
-    class_ids = np.asarray([types.index(e.type) + 1 for e in entities], dtype=np.uint16)
-    return MentionCloud(coordinates, [e.text for e in entities], class_ids)
-
-
 def warn_if_heavy(n_tokens: int, layer_numbers: tuple[int, ...], hidden_size: int) -> None:
     """Several layers of a long text cost memory and one UMAP fit each: say so before the wait."""
     gib = n_tokens * len(layer_numbers) * hidden_size * 4 / 2**30
@@ -430,6 +429,7 @@ def view_layers(
                 nearest=nearest,
                 separation=neighbour_agreement(nearest, class_ids),
                 separation_3d=neighbour_agreement(nearest_3d, class_ids),
+                nearest_reference=projected.nearest_reference,
             )
         )
         method, follow = projected.method, projected.coordinates

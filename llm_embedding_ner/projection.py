@@ -82,7 +82,8 @@ class ProjectionSettings:
 @dataclass(frozen=True)
 class Projection:
     coordinates: np.ndarray  # (n, 3) float32
-    method: str  # "umap" or "pca"
+    method: str  # "umap", "pca", or "map" (placed in a reference map, see reference_map.py)
+    nearest_reference: np.ndarray | None = None  # (n, k) "map": each point's nearest map tokens
 
 
 # project_to_3d, or what stands in for it: (vectors, settings, neighbours, follow) -> Projection.

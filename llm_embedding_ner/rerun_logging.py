@@ -9,6 +9,7 @@ umap_embeddings_gold    the same points coloured by gold type (CoNLL input)
 umap_embeddings_errors  the same points coloured by error kind, with its own AnnotationContext
 umap_embeddings_suspects  the same points coloured by suspect gold label, the rest receding
 entity_embeddings       Points3D, one per predicted entity mention (corpus input)
+umap_embeddings/reference  the reference map's tokens (--map), small and grey behind the placed ones
 metrics                 entity-level scores and confusion between types (CoNLL input)
 suspects                the most suspect gold labels, each span linked to its points
 separation/*            Scalars: how well entity types separate, in hidden space and in 3D
@@ -56,7 +57,9 @@ from .markdown import (
     text_document,
     tokenized_document,
 )
+from .neighbours import NEAREST_SHOWN
 from .pipeline import Analysis, LayerView
+from .reference_map import ReferenceMap
 from .windows import run_starts
 
 APPLICATION_ID = "rerun_example_llm_embedding_ner"
@@ -69,6 +72,7 @@ GOLD_CLOUD = "umap_embeddings_gold"
 ERRORS_CLOUD = "umap_embeddings_errors"
 SUSPECTS_CLOUD = "umap_embeddings_suspects"
 SUSPECTS = "suspects"
+REFERENCE_CLOUD = f"{TOKEN_CLOUD}/reference"  # inside the token cloud's view, behind its points
 ENTITY_EMBEDDINGS = "entity_embeddings"
 METRICS = "metrics"
 MAX_SHOWN_MENTION_LABELS = 60
@@ -332,9 +336,15 @@ def log_layer(
     static: bool,
     paths: Sequence[str] = (TOKEN_CLOUD,),
     recording: rr.RecordingStream | None = None,
+    reference: ReferenceMap | None = None,
 ) -> None:
-    """One layer's positions and each token's nearest tokens in that layer's hidden space."""
-    nearest = [", ".join(tokens[j] for j in row) for row in view.nearest.tolist()]
+    """One layer's positions and each token's nearest tokens in that layer's hidden space (placed
+    in a ``reference`` map: the nearest map tokens, with their document and gold tag)."""
+    if reference is not None and view.nearest_reference is not None:
+        shown = view.nearest_reference[:, :NEAREST_SHOWN].tolist()
+        nearest = ["; ".join(reference.describe(j) for j in row) for row in shown]
+    else:
+        nearest = [", ".join(tokens[j] for j in row) for row in view.nearest.tolist()]
     for path in paths:
         rr.log(
             path,
@@ -374,13 +384,14 @@ def log_layers(
     the first document so that the cloud stays while documents are paged; shallowest first, so
     that the deepest layer is the one shown where all layers sit at one time."""
     paths = paths or cloud_paths(analysis)
+    reference = analysis.reference
     if analysis.last_layer_only and not times:
-        log_layer(analysis.layers[0], analysis.tokens, static=True, paths=paths, recording=recording)
+        log_layer(analysis.layers[0], analysis.tokens, True, paths, recording, reference)
         return
     for view in analysis.layers:
         layer = {} if analysis.last_layer_only else {LAYER_TIMELINE: view.layer}
         at(dict(times or {}) | layer | pins(analysis, layer=False), recording)
-        log_layer(view, analysis.tokens, static=False, paths=paths, recording=recording)
+        log_layer(view, analysis.tokens, False, paths, recording, reference)
     rr.reset_time(recording=recording)
 
 
@@ -418,6 +429,30 @@ def log_metrics(
     rr.reset_time(recording=recording)
 
 
+def log_reference_map(reference: ReferenceMap, recording: rr.RecordingStream | None = None) -> None:
+    """The map's tokens, small and grey, behind the tokens placed in it (static)."""
+    values: dict[str, object] = {
+        "Token": reference.tokens,
+        "Label": reference.labels,
+        "Document": reference.document,
+    }
+    if reference.gold_tags is not None:
+        values["Gold tag"] = reference.gold_tags
+    rr.log(
+        REFERENCE_CLOUD,
+        rr.Points3D(
+            reference.coordinates,
+            colors=[RECEDING_COLOR],
+            radii=rr.Radius.ui_points(RECEDING_RADIUS),
+            labels=reference.tokens,
+            show_labels=False,
+        ),
+        rr.AnyValues(**values),
+        static=True,
+        recording=recording,
+    )
+
+
 def log_entity_embeddings(analysis: Analysis, recording: rr.RecordingStream | None = None) -> None:
     mentions = analysis.mentions
     assert mentions is not None
@@ -436,6 +471,14 @@ def log_entity_embeddings(analysis: Analysis, recording: rr.RecordingStream | No
     )
 
 
+def log_at(analysis: Analysis, times: Times, recording: rr.RecordingStream | None = None) -> None:
+    """One text's documents, points and positions at ``times`` (``--interactive``: a sentence on
+    the ``sentence`` timeline), so that the viewer shows one text at a time."""
+    log_documents(analysis, recording, times)
+    log_embeddings(analysis, recording, times)
+    log_layers(analysis, recording, times)
+
+
 def log_to_rerun(
     analysis: Analysis, recording: rr.RecordingStream | None = None, source: str = "the gold labels"
 ) -> None:
@@ -452,6 +495,8 @@ def log_to_rerun(
         log_suspects(analysis, recording)
     if analysis.mentions is not None:
         log_entity_embeddings(analysis, recording)
+    if analysis.reference is not None:
+        log_reference_map(analysis.reference, recording)
     log_layers(analysis, recording)
     if not analysis.last_layer_only:
         log_separation_series(recording=recording)

@@ -3,34 +3,17 @@ few lines on the terminal.
 
 The file is one object per suspect, most suspect first, with exactly the fields of
 ``Suspect.record``. An existing file is never overwritten: the command refuses it before any
-work, and a file that appears meanwhile makes the write fail (the recording is still delivered).
+work (outputs.py), and a file that appears meanwhile makes the write fail.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
-from .errors import UserError
 from .suspects import Suspect
 
 TERMINAL_SHOWN = 5
-
-
-def check_suspects_path(path: str) -> None:
-    """Fail before the model loads when ``path`` could not be written as a new file."""
-    target = Path(path)
-    if target.is_dir():
-        raise UserError(f"--suspects {path} is a directory; name a file, such as {target / 'suspects.jsonl'}")
-    if target.exists():
-        raise UserError(f"--suspects {path} already exists; remove it or name another file")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UserError(f"--suspects {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UserError(f"--suspects {path}: cannot write in {folder}")
 
 
 def write_suspects(path: str, suspects: Sequence[Suspect]) -> str:

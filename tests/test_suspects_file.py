@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from llm_embedding_ner.errors import UserError
+from llm_embedding_ner.outputs import check_new_file
 from llm_embedding_ner.pipeline import analyze
 from llm_embedding_ner.suspects import Suspect
-from llm_embedding_ner.suspects_file import check_suspects_path, terminal_lines, write_suspects
+from llm_embedding_ner.suspects_file import terminal_lines, write_suspects
 
 from .test_cli import read_rrd, run_cli
 from .test_delivery import run_main
@@ -49,9 +50,11 @@ def test_an_existing_file_a_folder_or_a_missing_folder_is_refused(tmp_path: Path
         (tmp_path / "nowhere" / "s.jsonl", "does not exist"),
     ]:
         with pytest.raises(UserError, match=said):
-            check_suspects_path(str(path))
+            check_new_file("--suspects", str(path), "suspects.jsonl")
     assert existing.read_text() == "kept\n"
-    check_suspects_path(str(tmp_path / "new.jsonl"))  # a new file in a folder that exists: fine
+    check_new_file(
+        "--suspects", str(tmp_path / "new.jsonl"), "suspects.jsonl"
+    )  # a new file in a folder that exists: fine
 
 
 def test_the_file_is_written_new_and_never_over_an_existing_one(tmp_path: Path) -> None:
@@ -136,7 +139,10 @@ def test_refusals_come_before_any_work(dslim_model_dir: Path, tmp_path: Path) ->
     cases = [
         (["--file", str(source), "--suspects", str(existing)], "already exists"),
         (["--text", "Ada met Charles.", "--suspects", str(tmp_path / "x.jsonl")], "has none"),
-        (["--file", str(source), "--model", str(dslim_model_dir), "--suspects", "y.jsonl"], "one --model"),
+        (
+            ["--file", str(source), "--model", str(dslim_model_dir), "--suspects", "y.jsonl"],
+            "give one --model",
+        ),
     ]
     for args, said in cases:
         result = run_cli(
@@ -155,7 +161,7 @@ def test_a_failed_write_says_so_and_the_recording_is_still_delivered(
     source = tmp_path / "dev.conll"
     source.write_text(conll_text(seed=3, iob1=False), encoding="utf-8")
     target = tmp_path / "gone" / "s.jsonl"  # the folder vanished after the check
-    prelude = "import llm_embedding_ner.suspects_file as f\nf.check_suspects_path = lambda path: None"
+    prelude = "import llm_embedding_ner.outputs as f\nf.check_new_file = lambda *args: None"
     argv = ["--model", str(dslim_model_dir), "--file", str(source), "-q", "--suspects", str(target)]
     out = tmp_path / "kept.rrd"
     result = run_main([*argv, "--headless", "--save", str(out)], tmp_path, dict(os.environ), prelude)

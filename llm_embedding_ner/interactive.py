@@ -1,0 +1,121 @@
+"""``--interactive``: the model (and a map) loaded once, then one sentence after another.
+
+Each line typed at the prompt (or read from standard input) is analysed and added to the same
+recording at the next step of the ``sentence`` timeline, so the viewer, open all along, shows
+each sentence as it comes and the slider goes back to earlier ones. With ``--map`` every
+sentence lands in the map's coordinates, among its tokens; without, each gets its own layout.
+Ctrl-D (the end of the input) ends the session; Ctrl-C too, with exit code 130. Either way the
+recording is complete where it went.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    import rerun as rr
+
+    from .model_loading import LoadedModel
+    from .pipeline import Analysis
+    from .projection import ProjectionSettings, Projector
+    from .reference_map import ReferenceMap
+
+SENTENCE_TIMELINE = "sentence"
+PROMPT = "> "
+
+log = logging.getLogger("llm_embedding_ner")
+
+
+def prompt(
+    args: argparse.Namespace,
+    model: LoadedModel,
+    settings: ProjectionSettings,
+    project: Projector | None,
+    reference: ReferenceMap | None,
+    no_viewer: str | None,
+) -> int:
+    """Read sentences until the input ends; 0, or 130 after Ctrl-C."""
+    from .blueprint import camera_for, default_blueprint
+    from .delivery import open_recording
+    from .entities import entity_types
+    from .rerun_logging import log_annotation_context, log_reference_map
+
+    camera = camera_for(reference.coordinates) if reference is not None else None
+    blueprint = default_blueprint(camera=camera, timeline=SENTENCE_TIMELINE)
+    recording, where = open_recording(args, no_viewer, blueprint)
+    log_annotation_context(entity_types(model.labels), recording)
+    if reference is not None:
+        log_reference_map(reference, recording)
+    if where:
+        print(where, file=sys.stderr)  # a served recording's address is needed before typing
+    if sys.stdin.isatty():
+        print("type a sentence and press Enter; Ctrl-D ends", file=sys.stderr)
+    code, count = 0, 0
+    try:
+        for index, text in enumerate(sentences(sys.stdin)):
+            show_sentence(text, index, model, settings, project, reference, recording)
+            count = index + 1
+    except KeyboardInterrupt:
+        code = 130
+    recording.flush()
+    print(
+        f"{count:,} sentence{'' if count == 1 else 's'} on the '{SENTENCE_TIMELINE}' timeline",
+        file=sys.stderr,
+    )
+    if not no_viewer and code == 0:
+        import rerun as rr
+
+        rr.script_teardown(args)  # with --serve: keeps serving until Ctrl-C
+    return code
+
+
+def sentences(stream: TextIO) -> Iterator[str]:
+    """Non-blank lines of ``stream``, with a prompt where a person types them."""
+    typing = stream.isatty()
+    while True:
+        if typing:
+            try:
+                line = input(PROMPT)
+            except EOFError:
+                print(file=sys.stderr)
+                return
+        else:
+            line = stream.readline()
+            if not line:
+                return
+        if line.strip():
+            yield line.rstrip("\r\n")
+
+
+def show_sentence(
+    text: str,
+    index: int,
+    model: LoadedModel,
+    settings: ProjectionSettings,
+    project: Projector | None,
+    reference: ReferenceMap | None,
+    recording: rr.RecordingStream | None,
+) -> Analysis:
+    """Analyse ``text`` and log it at step ``index`` of the sentence timeline; one line says what
+    was found and how long it took, from the line read to the recording sent."""
+    from .pipeline import analyze
+    from .rerun_logging import log_at
+
+    start = time.perf_counter()
+    level = log.level
+    log.setLevel(max(level, logging.WARNING))  # no stage timings for every sentence
+    try:
+        analysis = analyze(text, model, projection=settings, project=project, reference_map=reference)
+        log_at(analysis, {SENTENCE_TIMELINE: index}, recording)
+    finally:
+        log.setLevel(level)
+    found = ", ".join(f"{e.text} ({e.type})" for e in analysis.entities) or "no entities"
+    log.info(
+        "sentence %d: %d tokens, %s (%.2f s)", index, len(analysis.tokens), found, time.perf_counter() - start
+    )
+    return analysis

@@ -1,0 +1,46 @@
+"""The cloud of entity mentions (corpus input): one point per predicted mention, the mean of its
+tokens' hidden states, projected as the tokens are."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .entities import Entity
+from .projection import ProjectionSettings, Projector
+
+
+@dataclass(frozen=True)
+class MentionCloud:
+    """One point per predicted entity mention: the mean of its tokens' vectors, in 3D."""
+
+    coordinates: np.ndarray  # (n_entities, 3)
+    labels: list[str]  # the mentions' text
+    class_ids: np.ndarray  # (n_entities,)
+
+
+def mention_cloud(
+    hidden: np.ndarray,
+    entities: list[Entity],
+    types: list[str],
+    settings: ProjectionSettings,
+    project: Projector | None = None,
+) -> MentionCloud | None:
+    """Each mention's mean token vector, projected like the tokens are."""
+    from .neighbours import nearest_neighbours
+    from .projection import project_to_3d
+
+    project = project or project_to_3d
+    if not entities:
+        return None
+    vectors = np.stack([hidden[e.first_token : e.end_token].mean(axis=0) for e in entities])
+    # Found here, as the tokens' are, so that a search compiled for the tokens serves the mentions.
+    neighbours = nearest_neighbours(vectors, settings.n_neighbors - 1, settings.metric, settings.seed)
+    with warnings.catch_warnings():
+        # A handful of mentions gets PCA or fewer neighbours; the token cloud already says so.
+        warnings.simplefilter("ignore", UserWarning)
+        coordinates = project(vectors, settings, neighbours, None).coordinates
+    class_ids = np.asarray([types.index(e.type) + 1 for e in entities], dtype=np.uint16)
+    return MentionCloud(coordinates, [e.text for e in entities], class_ids)

@@ -1,0 +1,97 @@
+"""``--interactive`` as a user drives it: sentences on standard input, each on the ``sentence``
+timeline of one recording; the end of input or Ctrl-C ends it with the recording complete."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from llm_embedding_ner.reference_map import load_map
+
+from .test_cli import read_rrd, read_timeline, run_cli
+
+
+def test_each_line_is_a_sentence_on_its_own_step(dslim_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "live.rrd"
+    lines = "Ada Lovelace met Charles Babbage.\n\n   \nLondon is far from Paris.\n"
+    args = ["--model", str(dslim_model_dir), "--interactive", "--headless", "--save", str(out)]
+    result = run_cli(*args, stdin=lines.encode())
+    assert result.returncode == 0, result.stderr
+    assert (
+        "sentence 0: " in result.stderr
+        and "sentence 1: " in result.stderr
+        and "sentence 2" not in result.stderr
+    )
+    assert "2 sentences on the 'sentence' timeline" in result.stderr
+    steps = read_timeline(out, "sentence")
+    assert sorted(steps["/text"]) == [0, 1]
+    assert "Lovelace" in steps["/text"][0]["TextDocument:text"][0]
+    assert "Paris" in steps["/text"][1]["TextDocument:text"][0]
+    assert len(steps["/umap_embeddings"][1]["Points3D:positions"]) == len(
+        steps["/umap_embeddings"][1]["Token"]
+    )
+
+
+def test_sentences_land_in_a_map(dslim_model_dir: Path, tmp_path: Path) -> None:
+    saved = tmp_path / "m.npz"
+    model = ["--model", str(dslim_model_dir)]
+    text = "Ada Lovelace met Charles Babbage in London and Paris."
+    made = run_cli(*model, "--text", text, "--save-map", str(saved), "--headless")
+    assert made.returncode == 0, made.stderr
+    out = tmp_path / "live.rrd"
+    live = [*model, "--interactive", "--map", str(saved), "--headless", "--save", str(out)]
+    result = run_cli(*live, stdin=b"Babbage met Ada.\n")
+    assert result.returncode == 0, result.stderr
+    m = load_map(saved)
+    np.testing.assert_allclose(
+        read_rrd(out)["/umap_embeddings/reference"]["Points3D:positions"], m.coordinates
+    )
+    placed = np.asarray(read_timeline(out, "sentence")["/umap_embeddings"][0]["Points3D:positions"])
+    lo, hi = m.coordinates.min(axis=0), m.coordinates.max(axis=0)
+    assert ((placed >= lo - 1e-4) & (placed <= hi + 1e-4)).all()  # weighted means of map points
+
+
+def test_ctrl_c_ends_the_session_with_what_was_typed_saved(dslim_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "live.rrd"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    args = ["--model", str(dslim_model_dir), "--interactive", "--headless", "--save", str(out)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llm_embedding_ner", *args],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdin is not None and process.stderr is not None
+    process.stdin.write("Ada Lovelace met Charles Babbage.\n")
+    process.stdin.flush()
+    said = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        said.append(line)
+        if line.startswith("sentence 0:"):
+            break
+    process.send_signal(signal.SIGINT)
+    rest = process.communicate(timeout=60)[1]
+    assert process.returncode == 130, "".join(said) + rest
+    assert "1 sentence on the 'sentence' timeline" in rest and "Traceback" not in rest
+    assert sorted(read_timeline(out, "sentence")["/text"]) == [0]
+
+
+def test_interactive_refuses_other_inputs_and_several_models(dslim_model_dir: Path) -> None:
+    model = ["--model", str(dslim_model_dir)]
+    result = run_cli(*model, "--interactive", "--text", "Paris.", "--headless")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: --interactive reads sentences from the prompt")
+    result = run_cli(*model, *model, "--interactive", "--headless")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "error: --interactive works with one model; give one --model\n",
+    )
