@@ -55,11 +55,21 @@ def prompt(
         print(where, file=sys.stderr)  # a served recording's address is needed before typing
     if sys.stdin.isatty():
         print("type a sentence and press Enter; Ctrl-D ends", file=sys.stderr)
+    from .errors import UserError
+
     code, count = 0, 0
     try:
-        for index, text in enumerate(sentences(sys.stdin)):
-            show_sentence(text, index, model, settings, project, reference, recording)
-            count = index + 1
+        for text in sentences(sys.stdin):
+            start = time.perf_counter()
+            try:
+                analysis = show_sentence(text, count, model, settings, project, reference, recording)
+            except UserError as e:  # one line the model cannot read ends nothing
+                print(f"warning: sentence skipped: {e}", file=sys.stderr)
+                continue
+            count += 1  # counted before it is said, so that a Ctrl-C after the line counts it
+            found = ", ".join(f"{e.text} ({e.type})" for e in analysis.entities) or "no entities"
+            took = time.perf_counter() - start
+            log.info("sentence %d: %d tokens, %s (%.2f s)", count - 1, len(analysis.tokens), found, took)
     except KeyboardInterrupt:
         code = 130
     recording.flush()
@@ -101,12 +111,10 @@ def show_sentence(
     reference: ReferenceMap | None,
     recording: rr.RecordingStream | None,
 ) -> Analysis:
-    """Analyse ``text`` and log it at step ``index`` of the sentence timeline; one line says what
-    was found and how long it took, from the line read to the recording sent."""
+    """Analyse ``text`` and log it at step ``index`` of the sentence timeline."""
     from .pipeline import analyze
     from .rerun_logging import log_at
 
-    start = time.perf_counter()
     level = log.level
     log.setLevel(max(level, logging.WARNING))  # no stage timings for every sentence
     try:
@@ -114,8 +122,4 @@ def show_sentence(
         log_at(analysis, {SENTENCE_TIMELINE: index}, recording)
     finally:
         log.setLevel(level)
-    found = ", ".join(f"{e.text} ({e.type})" for e in analysis.entities) or "no entities"
-    log.info(
-        "sentence %d: %d tokens, %s (%.2f s)", index, len(analysis.tokens), found, time.perf_counter() - start
-    )
     return analysis

@@ -95,8 +95,10 @@ def _inverted_lists(vectors: np.ndarray, k: int, metric: str, seed: int) -> Neig
         flat.add(x)
         found[missing] = flat.search(x[missing], k + 1)[1]
     distances = np.empty(found.shape, dtype=np.float32)
-    for start in range(0, n, 2048):  # exact distances to the neighbours found, nearest first
-        rows = slice(start, start + 2048)
+    # Exact distances to the neighbours found, nearest first, 256 points at a time: the gathered
+    # neighbour vectors of 2,048 (100 MB for a 768-wide model) were a tenth of the test split's peak.
+    for start in range(0, n, 256):
+        rows = slice(start, start + 256)
         if inner:
             distances[rows] = 1.0 - np.einsum("nd,nkd->nk", x[rows], x[found[rows]])
         else:

@@ -19,7 +19,8 @@ from .test_cli import read_rrd, read_timeline, run_cli
 
 def test_each_line_is_a_sentence_on_its_own_step(dslim_model_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "live.rrd"
-    lines = "Ada Lovelace met Charles Babbage.\n\n   \nLondon is far from Paris.\n"
+    # A blank line is no sentence; a line of characters the model drops is skipped with a warning.
+    lines = "Ada Lovelace met Charles Babbage.\n\n   \n\u200b\nLondon is far from Paris.\n"
     args = ["--model", str(dslim_model_dir), "--interactive", "--headless", "--save", str(out)]
     result = run_cli(*args, stdin=lines.encode())
     assert result.returncode == 0, result.stderr
@@ -29,6 +30,7 @@ def test_each_line_is_a_sentence_on_its_own_step(dslim_model_dir: Path, tmp_path
         and "sentence 2" not in result.stderr
     )
     assert "2 sentences on the 'sentence' timeline" in result.stderr
+    assert "warning: sentence skipped: the text has no tokens for this model" in result.stderr
     steps = read_timeline(out, "sentence")
     assert sorted(steps["/text"]) == [0, 1]
     assert "Lovelace" in steps["/text"][0]["TextDocument:text"][0]
