@@ -89,6 +89,9 @@ BACKGROUND_RADIUS = 2.0
 # In the Errors and Suspects clouds the few points that matter must stand out among 58,000: the
 # others (no entity; correct) are small and dark, the top suspects larger than the rest.
 RECEDING_RADIUS = 1.5
+MAP_RADIUS = 1.0  # a reference map's points, behind the tokens placed in it
+PLACED_SCALE = 2.0  # tokens placed in a map: twice the usual radii
+MAX_PLACED_LABELS = 60  # and their text beside them, for a sentence or two
 TOP_SUSPECT_RADIUS = 6.0
 # A mid grey, so that on the viewer's light and dark themes alike the points that are not the
 # question fade into the background (the viewer draws no transparency: alpha only darkens).
@@ -298,14 +301,17 @@ def log_embeddings(
     clouds |= dict(more_clouds or {})
     if times:
         at(dict(times) | pins(analysis), recording)
+    # Placed among a map's thousands of points, a sentence's tokens are drawn large and named.
+    placed = analysis.reference is not None
     for path, class_ids in clouds.items():
+        radii = point_radii(path, class_ids, ranks) * (PLACED_SCALE if placed else 1.0)
         rr.log(
             path,
             rr.Points3D.from_fields(
                 class_ids=class_ids,
                 labels=analysis.tokens,
-                show_labels=False,
-                radii=rr.Radius.ui_points(point_radii(path, class_ids, ranks)),
+                show_labels=placed and len(analysis.tokens) <= MAX_PLACED_LABELS,
+                radii=rr.Radius.ui_points(radii),
             ),
             rr.AnyValues(**values),
             static=not times,
@@ -443,7 +449,7 @@ def log_reference_map(reference: ReferenceMap, recording: rr.RecordingStream | N
         rr.Points3D(
             reference.coordinates,
             colors=[RECEDING_COLOR],
-            radii=rr.Radius.ui_points(RECEDING_RADIUS),
+            radii=rr.Radius.ui_points(MAP_RADIUS),
             labels=reference.tokens,
             show_labels=False,
         ),

@@ -209,7 +209,12 @@ def test_save_map_then_map_from_the_command_line(dslim_model_dir: Path, tmp_path
     np.testing.assert_allclose(
         logged["/umap_embeddings"]["Points3D:positions"], expected.coordinates, atol=1e-5
     )
-    first = logged["/umap_embeddings"]["Nearest tokens"][0].split("; ")
+    # Among the map's points the placed tokens are drawn twice the usual size, and named.
+    points = logged["/umap_embeddings"]
+    radii = np.abs(np.asarray(points["Points3D:radii"]))
+    np.testing.assert_allclose(radii, np.where(expected.class_ids == 0, 4.0, 8.0))
+    assert points["Points3D:show_labels"] in (True, [True])
+    first = points["Nearest tokens"][0].split("; ")
     assert first[0] == m.describe(int(expected.layers[-1].nearest_reference[0, 0]))
     assert "(doc " in first[0] and ", gold " in first[0]
 
