@@ -32,10 +32,12 @@ def default_blueprint(
     models: bool = False,
     suspects: bool = False,
     timeline: str | None = None,
+    mentions: bool = True,
 ) -> rrb.Blueprint:
     """Documents beside the 3D cloud. ``layer_timeline``: the time panel opens on ``layer``;
     ``score_series``: separation scores plotted beside; ``corpus``: documents on the
-    ``document`` timeline and the entity-mention cloud; ``gold``: the cloud coloured three
+    ``document`` timeline and the entity-mention cloud (unless ``mentions`` is False: none
+    was made, as in a map or with no entity found); ``gold``: the cloud coloured three
     ways (one tab each) and the metrics. ``models``: several models compared: the time panel
     opens on ``model``, the cloud gets a ``Changed`` tab and the comparison its document, and
     the plot shows F1 too. ``suspects``: a ``Suspects`` tab and document (suspect gold labels,
@@ -68,7 +70,7 @@ def default_blueprint(
         clouds.append(rrb.Spatial3DView(origin=SUSPECTS_CLOUD, name="Suspects", eye_controls=camera))
     if models:
         clouds.append(rrb.Spatial3DView(origin=CHANGED_CLOUD, name="Changed", eye_controls=camera))
-    elif corpus:  # a comparison has no mention cloud (its layouts would not be aligned)
+    elif corpus and mentions:  # a comparison has no mention cloud (its layouts would not be aligned)
         clouds.append(rrb.Spatial3DView(origin=ENTITY_EMBEDDINGS, name="Entity mentions"))
     side: list[rrb.View | rrb.Container] = []
     if models:
@@ -122,6 +124,7 @@ def blueprint_for(result: Analysis | Comparison, active_cloud: str | None = None
         score_series=len(first.layers) > 1,
         camera=camera_for(np.concatenate([view.coordinates for a in analyses for view in a.layers] + maps)),
         corpus=first.is_corpus,
+        mentions=first.mentions is not None,
         gold=first.gold is not None,
         active_cloud=active_cloud,
         models=isinstance(result, Comparison),

@@ -132,3 +132,20 @@ def test_documents_and_layers_each_go_on_their_own_timeline(dslim_model, tmp_pat
     assert "Document 0 of 3" in by_layer["/text"][layers[0]]["TextDocument:text"][0]
     # The user asked for layers: the time panel opens on them, where the plot is drawn.
     assert blueprint_for(analysis).time_panel.timeline == "layer"
+
+
+def test_the_cloud_tabs_are_those_with_something_to_show(dslim_model, tmp_path: Path) -> None:
+    """Gold labels: three colourings and the suspects; a corpus: its mentions, unless its tokens
+    were placed in a map (no mention cloud then, so no empty tab)."""
+    from llm_embedding_ner.pipeline import map_of
+
+    from .test_pipeline import read_conll
+
+    def tabs(analysis) -> list[str]:
+        return [str(view.name) for view in blueprint_for(analysis).root_container.contents[1].contents]
+
+    corpus = read_conll(tmp_path, 3, iob1=False)
+    analysis = analyze(corpus, dslim_model)
+    assert tabs(analysis) == ["Predicted types", "Gold types", "Errors", "Suspects", "Entity mentions"]
+    placed = analyze(corpus, dslim_model, reference_map=map_of(analysis, dslim_model))
+    assert tabs(placed) == ["Predicted types", "Gold types", "Errors", "Suspects"]
