@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .entities import Entity
-from .projection import ProjectionSettings, Projector
+from .projection import ProjectionSettings, Projector, project_to_3d
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,6 @@ def mention_cloud(
 ) -> MentionCloud | None:
     """Each mention's mean token vector, projected like the tokens are."""
     from .neighbours import nearest_neighbours
-    from .projection import project_to_3d
 
     project = project or project_to_3d
     if not entities:

@@ -275,8 +275,8 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 class MapProjector:
-    """Stands in for ``project_to_3d``: places vectors in a map instead of fitting a projection.
-    The nearest reference tokens of the last call are kept for the viewer's ``Nearest tokens``."""
+    """Stands in for ``project_to_3d``: places vectors in a map instead of fitting a projection;
+    the nearest map tokens come with the coordinates, for the viewer's ``Nearest tokens``."""
 
     def __init__(self, reference: ReferenceMap) -> None:
         self.reference = reference

@@ -156,23 +156,27 @@ def find_suspects(w: Words, weights: tuple[float, float, float] = WEIGHTS) -> li
     gold_ids = gold_class_ids(w)
     gold_chunks = chunks(w.gold_tags, w.sentence)
     predicted = chunks(w.predicted_tags, w.sentence)
-    occurrences = _occurrences(w, gold_chunks, gold_ids)
-    candidates = {(s, e) for _, s, e in gold_chunks} | {(s, e) for _, s, e in predicted}
-    candidates |= {span for spans in occurrences.values() for span in spans}
-    # A gold type the model cannot predict (no --label-map to its own name) gets probability 0
-    # everywhere: every entity of it would look wrong, so none is judged (gold.py says so).
-    unknown = set(unpredictable_classes(w))
     gold_at = {(s, e): t for t, s, e in gold_chunks}
-    candidates = {
-        (s, e) for s, e in candidates if (gold_at.get((s, e)) or _gold_label(w, gold_ids[s:e])) not in unknown
-    }
+    occurrences = _occurrences(w, gold_at, gold_ids)
+    spans = set(gold_at) | {(s, e) for _, s, e in predicted}
+    spans |= {span for found in occurrences.values() for span in found}
+    # Each candidate's gold label. A gold type the model cannot predict (no --label-map to its
+    # own name) gets probability 0 everywhere: every entity of it would look wrong, so none is
+    # judged (gold.py says so).
+    unknown = set(unpredictable_classes(w))
+    candidates = {span: gold_at.get(span) or _gold_label(w, gold_ids[span[0] : span[1]]) for span in spans}
+    candidates = {span: label for span, label in candidates.items() if label not in unknown}
     predicted_at: dict[int, list[Chunk]] = defaultdict(list)  # by sentence
     for chunk in predicted:
         predicted_at[int(w.sentence[chunk[1]])].append(chunk)
     found = [
         suspect
-        for start, end in sorted(candidates)
-        if (suspect := _judge(w, start, end, quality, gold_ids, gold_at, predicted_at, occurrences, weights))
+        for (start, end), gold in sorted(candidates.items())
+        if (
+            suspect := _judge(
+                w, start, end, gold, quality, gold_ids, gold_at, predicted_at, occurrences, weights
+            )
+        )
     ]
     found.sort(key=lambda s: (-s.score, s.first_word))
     return _without_overlaps(found, w.sentence)
@@ -182,6 +186,7 @@ def _judge(
     w: Words,
     start: int,
     end: int,
+    gold: str,
     quality: np.ndarray,
     gold_ids: np.ndarray,
     gold_at: dict[tuple[int, int], str],
@@ -189,9 +194,9 @@ def _judge(
     occurrences: dict[tuple[str, ...], dict[tuple[int, int], str]],
     weights: tuple[float, float, float],
 ) -> Suspect | None:
-    """The candidate span [start, end) as a suspect, or None when the evidence agrees with gold."""
+    """The candidate span [start, end), labelled ``gold``, as a suspect, or None when the evidence
+    agrees with gold."""
     n_classes = len(w.classes)
-    gold = gold_at.get((start, end)) or _gold_label(w, gold_ids[start:end])
     span_gold = gold_at.get((start, end))  # None: the span is not exactly a gold entity
     rows = w.probabilities[start:end]
     rows = rows[~np.isnan(rows).any(axis=1)]
@@ -203,7 +208,8 @@ def _judge(
     counted = votes >= 0
     total = int(counted.sum())
     neighbour_share = np.bincount(votes[counted], minlength=n_classes)[:n_classes] / (total + 1)
-    neighbour_doubt = float(((votes != own) & counted).sum() / (total + 1))
+    disagree = int(((votes != own) & counted).sum())
+    neighbour_doubt = disagree / (total + 1)
 
     others = {
         span: label
@@ -238,7 +244,7 @@ def _judge(
             "predicted": _predicted_label(w, start, end),
         },
         "neighbours": {
-            "disagree": int(((votes != own) & counted).sum()),
+            "disagree": disagree,
             "total": total,
             "classes": {
                 w.classes[k]: int(v) for k, v in enumerate(np.bincount(votes[counted], minlength=1)) if v
@@ -294,13 +300,12 @@ def _gold_entities_inside(w: Words, start: int, end: int) -> list[list[object]]:
 
 
 def _occurrences(
-    w: Words, gold_chunks: list[Chunk], gold_ids: np.ndarray
+    w: Words, gold_at: dict[tuple[int, int], str], gold_ids: np.ndarray
 ) -> dict[tuple[str, ...], dict[tuple[int, int], str]]:
     """Every place where the words of a gold entity occur within one sentence, and how they are
     labelled there: the entity type when exactly a gold entity, O when every word is gold O
     (other places, partly inside an entity, say nothing clear and are left out)."""
-    gold_at = {(s, e): t for t, s, e in gold_chunks}
-    strings = {tuple(w.words[s:e]) for _, s, e in gold_chunks if e - s <= MAX_ENTITY_WORDS}
+    strings = {tuple(w.words[s:e]) for s, e in gold_at if e - s <= MAX_ENTITY_WORDS}
     firsts = {s[0] for s in strings}
     lengths = sorted({len(s) for s in strings})
     found: dict[tuple[str, ...], dict[tuple[int, int], str]] = defaultdict(dict)
