@@ -54,8 +54,9 @@ Span = tuple[int, int, int]  # (global sentence, first word, end word)
 
 def plant(docs, seed: int) -> tuple[list, list[tuple[str, Span]]]:
     """Documents with a seeded share of their gold entities corrupted, and the planted errors."""
-    from llm_embedding_ner.evaluation import chunks, tags_from_chunks
+    from llm_embedding_ner.evaluation import chunks
     from llm_embedding_ner.gold import global_sentences
+    from llm_embedding_ner.tag_schemes import tags_from_chunks
 
     rng = np.random.default_rng(seed)
     tags = [t for d in docs for t in d.gold_tags]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import rerun.blueprint as rrb
 
-from .comparison import Comparison
+from .changes import Comparison
 from .comparison_logging import CHANGED_CLOUD, COMPARISON, F1_PATH
-from .pipeline import Analysis
 from .rerun_logging import (
     DOCUMENT_TIMELINE,
     ENTITY_EMBEDDINGS,
@@ -20,6 +19,7 @@ from .rerun_logging import (
     SUSPECTS_CLOUD,
     TOKEN_CLOUD,
 )
+from .result import Analysis
 
 
 def default_blueprint(

@@ -27,12 +27,12 @@ from .progress import Stopwatch
 from .projection import ProjectionSettings
 
 if TYPE_CHECKING:
-    from .comparison import Comparison
+    from .changes import Comparison
     from .corpus import Corpus
     from .model_loading import LoadedModel
-    from .pipeline import Analysis
     from .projection import Projector
     from .reference_map import ReferenceMap
+    from .result import Analysis
 
 
 def source_name(file: str | None) -> str:

@@ -17,7 +17,7 @@ import math
 
 import rerun as rr
 
-from .comparison import (
+from .changes import (
     CHANGE_KINDS,
     GAINED,
     LOST,
@@ -30,7 +30,6 @@ from .comparison import (
     entity_counts,
 )
 from .markdown import comparison_document, escape_inline
-from .pipeline import Analysis
 from .rerun_logging import (
     ERRORS_CLOUD,
     GOLD_CLOUD,
@@ -53,6 +52,7 @@ from .rerun_logging import (
     log_separation_series,
     log_to_rerun,
 )
+from .result import Analysis
 
 CHANGED_CLOUD = "umap_embeddings_changed"
 COMPARISON = "comparison"

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     import rerun as rr
     import rerun.blueprint as rrb
 
-    from .comparison import Comparison
-    from .pipeline import Analysis
+    from .changes import Comparison
+    from .result import Analysis
 
     Result = Analysis | Comparison  # one model's analysis, or several models'
 

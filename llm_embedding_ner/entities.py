@@ -11,10 +11,18 @@ with ``aggregation_strategy="first"``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .errors import UserError
+
+if TYPE_CHECKING:
+    from .documents import Document
+    from .windows import DocumentTokens
 
 OUTSIDE = "O"
 _STARTS = {"B", "S", "U"}
@@ -168,3 +176,41 @@ def token_entity_index(n_tokens: int, entities: Sequence[Entity]) -> np.ndarray:
     for i, entity in enumerate(entities):
         index[entity.first_token : entity.end_token] = i
     return index
+
+
+def decode_documents(
+    text: str, docs: list[Document], stream: DocumentTokens, labels: list[str], scores: np.ndarray
+) -> list[Entity]:
+    """Entities of each document, and of each sentence where the input has sentences (CoNLL):
+    an entity never runs from one into the next."""
+    entities: list[Entity] = []
+    for i, doc in enumerate(docs):
+        first, end = int(stream.token_starts[i]), int(stream.token_starts[i + 1])
+        word_ids = stream.tokens.word_ids[first:end]
+        if doc.word_sentence is None:
+            cuts = [first, end]
+        else:
+            sentence = doc.word_sentence[word_ids - stream.word_starts[i]]
+            cuts = [first, *(first + np.flatnonzero(np.diff(sentence)) + 1).tolist(), end]
+        for a, b in itertools.pairwise(cuts):
+            found = decode_entities(
+                text, stream.tokens.offsets[a:b], stream.tokens.word_ids[a:b], labels[a:b], scores[a:b]
+            )
+            entities += [replace(e, first_token=e.first_token + a, end_token=e.end_token + a) for e in found]
+    return entities
+
+
+def token_classes(entities: list[Entity], token_entity: np.ndarray, types: list[str]) -> np.ndarray:
+    """(n,) each token's class: 1 + its entity's index in ``types``, 0 outside entities."""
+    entity_class = np.asarray([types.index(e.type) + 1 for e in entities] + [0], dtype=np.uint16)
+    return entity_class[token_entity]  # index -1 picks the trailing 0
+
+
+def check_label_map(label_map: dict[str, str], model_types: list[str]) -> dict[str, str]:
+    unknown = [name for name in label_map if name not in model_types]
+    if unknown:
+        raise UserError(
+            f"--label-map names {', '.join(unknown)}, but the model's entity types are "
+            f"{', '.join(model_types)}"
+        )
+    return label_map

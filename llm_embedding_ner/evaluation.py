@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .tag_schemes import Chunk
+
 # Error kinds, the class ids of the error-coloured cloud.
 NO_ENTITY, CORRECT, FALSE_POSITIVE, FALSE_NEGATIVE, WRONG_TYPE, WRONG_SPAN = range(6)
 ERROR_KINDS = {
@@ -23,8 +25,6 @@ ERROR_KINDS = {
     WRONG_TYPE: "wrong type",
     WRONG_SPAN: "right type, wrong boundaries",
 }
-
-Chunk = tuple[str, int, int]  # (type, first word, end word exclusive)
 
 
 def chunks(tags: list[str], sentence: np.ndarray | None = None) -> list[Chunk]:
@@ -151,13 +151,3 @@ def _chunk_per_word(n_words: int, found: list[Chunk]) -> list[Chunk | None]:
         for word in range(chunk[1], chunk[2]):
             per_word[word] = chunk
     return per_word
-
-
-def tags_from_chunks(n_words: int, found: list[Chunk]) -> list[str]:
-    """IOB2 tags that spell out ``found`` (non-overlapping) entities."""
-    tags = ["O"] * n_words
-    for t, start, end in found:
-        tags[start] = f"B-{t}"
-        for word in range(start + 1, end):
-            tags[word] = f"I-{t}"
-    return tags

@@ -13,7 +13,7 @@ import numpy as np
 
 from .documents import Document
 from .entities import Entity
-from .evaluation import Evaluation, chunks, evaluate, tags_from_chunks
+from .evaluation import Evaluation, chunks, evaluate
 from .suspects import (
     OUTSIDE,
     WEIGHTS,
@@ -23,6 +23,7 @@ from .suspects import (
     unpredictable_classes,
     word_probabilities,
 )
+from .tag_schemes import tags_from_chunks
 from .windows import DocumentTokens, run_starts
 
 

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     import rerun as rr
 
     from .model_loading import LoadedModel
-    from .pipeline import Analysis
     from .projection import ProjectionSettings, Projector
     from .reference_map import ReferenceMap
+    from .result import Analysis
 
 SENTENCE_TIMELINE = "sentence"
 PROMPT = "> "

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from .errors import UserError
 
 if TYPE_CHECKING:
-    from .comparison import Comparison
-    from .pipeline import Analysis
+    from .changes import Comparison
     from .reference_map import ReferenceMap
+    from .result import Analysis
 
 
 def check_new_file(option: str, path: str, example: str) -> None:

@@ -7,14 +7,14 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .comparison import Comparison
-    from .pipeline import Analysis
+    from .changes import Comparison
+    from .result import Analysis
 
 
 def summary(result: Analysis | Comparison, suspects_file: str | None = None) -> list[str]:
     """What the terminal shows after the run: separation scores, and F1 and the suspect gold
     labels with gold labels (``suspects_file``: where they are being written)."""
-    from .pipeline import Analysis
+    from .result import Analysis
 
     if not isinstance(result, Analysis):
         from .comparison_logging import score_lines

@@ -48,6 +48,7 @@ from .evaluation import (
     WRONG_SPAN,
     WRONG_TYPE,
 )
+from .layers import LayerView
 from .markdown import (
     MAX_SUSPECTS_SHOWN,
     document_header,
@@ -58,8 +59,8 @@ from .markdown import (
     tokenized_document,
 )
 from .neighbours import NEAREST_SHOWN
-from .pipeline import Analysis, LayerView
 from .reference_map import ReferenceMap
+from .result import Analysis
 from .windows import run_starts
 
 APPLICATION_ID = "rerun_example_llm_embedding_ner"

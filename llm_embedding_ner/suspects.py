@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .entities import split_label
-from .evaluation import Chunk, chunks
+from .evaluation import chunks
+from .tag_schemes import Chunk
 
 OUTSIDE = "O"
 # Weights of the model, neighbour and consistency evidence, in the score and in the suggestion;

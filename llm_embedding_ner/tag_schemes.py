@@ -20,12 +20,13 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 
 from .errors import UserError
-from .evaluation import Chunk, tags_from_chunks
 
 SCHEMES = ("iob1", "iob2", "iobes", "bilou")
 PREFIXES = {"iob1": "BI", "iob2": "BI", "iobes": "BIES", "bilou": "BILU"}
 OUTSIDE = "O"
 _AS_IOBES = {"U": "S", "L": "E"}
+
+Chunk = tuple[str, int, int]  # (type, first word, end word exclusive)
 
 
 def detect_scheme(prefixes: Iterable[str]) -> str | None:
@@ -144,3 +145,13 @@ def _tag_forms(scheme: str) -> str:
     prefixes = "BIESLU" if scheme == "auto" else PREFIXES[scheme]
     which = "a tag of any scheme" if scheme == "auto" else f"an {scheme.upper()} tag"
     return f"{which}: O, or {', '.join(f'{p}-TYPE' for p in prefixes)}"
+
+
+def tags_from_chunks(n_words: int, found: list[Chunk]) -> list[str]:
+    """IOB2 tags that spell out ``found`` (non-overlapping) entities."""
+    tags = ["O"] * n_words
+    for t, start, end in found:
+        tags[start] = f"B-{t}"
+        for word in range(start + 1, end):
+            tags[word] = f"I-{t}"
+    return tags

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .vocabulary import PieceStyle, piece_characters, starts_with_space
+from .vocabulary import PieceReadings
 
 CONTINUES_CHARACTER = "◌"  # a piece that only completes the character shown before it
 MAX_SHOWN_CHARACTERS = 40  # an [UNK] can stand for a 20,000-character "word"
@@ -38,50 +38,34 @@ class ShownTokens:
 
 
 def show_tokens(
-    text: str,
-    pieces: Sequence[str],
-    offsets: np.ndarray,
-    word_ids: np.ndarray,
-    space_only: np.ndarray,
-    style: PieceStyle,
+    text: str, pieces: Sequence[str], offsets: np.ndarray, word_ids: np.ndarray, readings: PieceReadings
 ) -> ShownTokens:
-    """Labels and link texts for tokens with these ``pieces`` and ``offsets`` into ``text``."""
+    """Labels and link texts for tokens with these ``pieces`` and ``offsets`` into ``text``;
+    ``readings`` says what each piece stands for (read while tokenizing)."""
     labels: list[str] = []
     link_texts: list[str] = []
-    prefixes: dict[str, str] = {}  # a long text repeats its pieces: decode each once
     shown_until = 0  # end of the characters the current word's links already show
-    words, spaces = word_ids.tolist(), space_only.tolist()
+    words, spaces, unknown = word_ids.tolist(), readings.space_only.tolist(), readings.unknown.tolist()
     for i, (piece, (start, end)) in enumerate(zip(pieces, offsets.tolist(), strict=True)):
         if i == 0 or words[i] != words[i - 1]:
             shown_until = start
         characters = text[start:end]
-        if piece == style.unk_token:
+        if unknown[i]:
             label = link = f"{piece}({_capped(characters)})" if characters else piece
         elif spaces[i]:
-            label = link = visible_whitespace(piece_characters(piece, style))
+            label = link = visible_whitespace(readings.characters[i])
         else:
-            if piece not in prefixes:
-                prefixes[piece] = _prefix(piece, style)
             if characters:
-                label = prefixes[piece] + _capped(characters)
+                label = readings.marks[i] + _capped(characters)
                 link = _capped(text[max(start, shown_until) : end]) or CONTINUES_CHARACTER
             else:  # a piece the tokenizer gave no characters: what the piece spells
-                link = _capped(piece_characters(piece, style).strip()) or CONTINUES_CHARACTER
-                label = prefixes[piece] + link
+                link = _capped(readings.characters[i].strip()) or CONTINUES_CHARACTER
+                label = readings.marks[i] + link
         if not spaces[i]:
             shown_until = max(shown_until, end)
         labels.append(label)
         link_texts.append(link)
     return ShownTokens(labels, link_texts)
-
-
-def _prefix(piece: str, style: PieceStyle) -> str:
-    """What a label starts with to say where the piece sits in its word: ``##`` for a WordPiece
-    continuation, a space for a piece that carries the space before its word."""
-    prefix = style.continuation_prefix
-    if prefix and piece.startswith(prefix) and piece != prefix:
-        return prefix
-    return " " if starts_with_space(piece, style) else ""
 
 
 def visible_whitespace(characters: str) -> str:

@@ -8,16 +8,21 @@ Each tokenizer family writes its pieces in its own convention:
 - SentencePiece with Metaspace (XLM-R, DeBERTa-v3, T5): ``▁`` stands for the space before a word.
 
 ``piece_style`` reads which one a tokenizer uses from its decoder, and ``piece_characters``
-turns a piece back into the characters it stands for. Nothing here looks at the user's text:
-that is what offsets are for; this says what the model itself read.
+turns a piece back into the characters it stands for. ``read_pieces`` asks both once, while
+tokenizing, and hands on what each token's piece stands for as data (``PieceReadings``), so no
+later stage consults the style again. Nothing here looks at the user's text: that is what
+offsets are for; this says what the model itself read.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,53 @@ def is_space_only(piece: str, style: PieceStyle) -> bool:
     if not style.marks_word_starts:
         return False
     return piece_characters(piece, style).isspace()
+
+
+def word_mark(piece: str, style: PieceStyle) -> str:
+    """Where the piece sits in its word, as a label starts with it: ``##`` for a WordPiece
+    continuation, a space for a piece that carries the space before its word, else nothing."""
+    prefix = style.continuation_prefix
+    if prefix and piece.startswith(prefix) and piece != prefix:
+        return prefix
+    return " " if starts_with_space(piece, style) else ""
+
+
+@dataclass(frozen=True)
+class PieceReadings:
+    """What each token's piece stands for, read once while tokenizing (``read_pieces``)."""
+
+    characters: list[str]  # (n,) what the piece spells: markers as spaces, bytes as characters
+    marks: list[str]  # (n,) "##", " " or "": where the piece sits in its word (``word_mark``)
+    space_only: np.ndarray  # (n,) bool: the piece stands only for whitespace
+    unknown: np.ndarray  # (n,) bool: the vocabulary's piece for what it cannot spell
+
+    @staticmethod
+    def join(parts: Sequence[PieceReadings]) -> PieceReadings:
+        """Several texts' readings as one, in order."""
+        return PieceReadings(
+            [c for part in parts for c in part.characters],
+            [m for part in parts for m in part.marks],
+            np.concatenate([part.space_only for part in parts]) if parts else np.zeros(0, dtype=bool),
+            np.concatenate([part.unknown for part in parts]) if parts else np.zeros(0, dtype=bool),
+        )
+
+
+def read_pieces(pieces: Sequence[str], style: PieceStyle) -> PieceReadings:
+    """What each of ``pieces`` stands for in ``style``, decided once per distinct piece (a long
+    text repeats its pieces)."""
+    seen: dict[str, tuple[str, str, bool, bool]] = {}
+    for piece in pieces:
+        if piece not in seen:
+            characters = piece_characters(piece, style)
+            space_only = style.marks_word_starts and characters.isspace()
+            seen[piece] = (characters, word_mark(piece, style), space_only, piece == style.unk_token)
+    read = [seen[piece] for piece in pieces]
+    return PieceReadings(
+        [r[0] for r in read],
+        [r[1] for r in read],
+        np.fromiter((r[2] for r in read), dtype=bool, count=len(read)),
+        np.fromiter((r[3] for r in read), dtype=bool, count=len(read)),
+    )
 
 
 @cache

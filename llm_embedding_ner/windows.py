@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import UserError
-from .vocabulary import PieceStyle, is_space_only, piece_style
+from .vocabulary import PieceReadings, PieceStyle, piece_style, read_pieces
 
 # Context that neighbouring windows share. Each token then sits at least half of this (32 tokens,
 # a few sentences) away from the edge of the window it is read from, text ends excepted, at a cost
@@ -39,7 +39,12 @@ class TokenizedText:
     pieces: list[str]  # (n,) the vocabulary's pieces, e.g. "Mer", "##kel"; "ĠMer", "kel"; "▁Mer"
     offsets: np.ndarray  # (n, 2) int64 character spans into the text, end exclusive
     word_ids: np.ndarray  # (n,) int64 index of the word each token belongs to
-    space_only: np.ndarray  # (n,) bool: the piece stands only for whitespace
+    readings: PieceReadings  # what each piece stands for, read once here (see vocabulary.py)
+
+    @property
+    def space_only(self) -> np.ndarray:
+        """(n,) bool: the piece stands only for whitespace."""
+        return self.readings.space_only
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,8 @@ def tokenize(tokenizer: Any, text: str, style: PieceStyle | None = None) -> Toke
     offsets = np.asarray(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2)
     word_ids = np.asarray([-1 if w is None else w for w in encoding.word_ids()], dtype=np.int64)
     pieces = tokenizer.convert_ids_to_tokens(ids.tolist())
-    space_only = _space_only(ids, pieces, style)
-    return TokenizedText(ids, pieces, own_characters(text, offsets, space_only), word_ids, space_only)
+    readings = read_pieces(pieces, style)
+    return TokenizedText(ids, pieces, own_characters(text, offsets, readings.space_only), word_ids, readings)
 
 
 def tokenize_words(
@@ -104,16 +109,7 @@ def tokenize_words(
     offsets = np.clip(
         tokens.offsets + shift[:, None], spans[word_ids, 0][:, None], spans[word_ids, 1][:, None]
     )
-    return TokenizedText(tokens.ids, tokens.pieces, offsets, word_ids, tokens.space_only)
-
-
-def _space_only(ids: np.ndarray, pieces: list[str], style: PieceStyle) -> np.ndarray:
-    """Which pieces stand only for whitespace, decided once per distinct piece."""
-    if not style.marks_word_starts:
-        return np.zeros(ids.size, dtype=bool)
-    distinct, first = np.unique(ids, return_index=True)
-    flags = np.asarray([is_space_only(pieces[i], style) for i in first.tolist()], dtype=bool)
-    return flags[np.searchsorted(distinct, ids)]
+    return TokenizedText(tokens.ids, tokens.pieces, offsets, word_ids, tokens.readings)
 
 
 def own_characters(text: str, offsets: np.ndarray, space_only: np.ndarray) -> np.ndarray:
@@ -248,7 +244,6 @@ class DocumentTokens:
     token_starts: np.ndarray  # (n_documents + 1,) first token of each document, then the total
     char_starts: np.ndarray  # (n_documents + 1,) first character of each document in the joined text
     word_starts: np.ndarray  # (n_documents + 1,) first word id of each document
-    style: PieceStyle  # how the tokenizer writes its pieces
 
 
 def tokenize_documents(
@@ -297,7 +292,7 @@ def tokenize_documents(
         pieces=[piece for p in parts for piece in p.pieces],
         offsets=np.concatenate([p.offsets + c for p, c in zip(parts, char_starts.tolist(), strict=False)]),
         word_ids=np.concatenate([p.word_ids + w for p, w in zip(parts, word_starts.tolist(), strict=False)]),
-        space_only=np.concatenate([p.space_only for p in parts]),
+        readings=PieceReadings.join([p.readings for p in parts]),
     )
     read = [p for p in parts if p.ids.size]  # a document without tokens has no window
     windows = [make_windows(p, prefix, suffix, max_length) for p in read]
@@ -306,12 +301,12 @@ def tokenize_documents(
         if len(windows) == 1
         else stack_windows(windows, [p.ids.size for p in read], tokenizer.pad_token_id or 0)
     )
-    return DocumentTokens(joined, stacked, token_starts, char_starts, word_starts, style)
+    return DocumentTokens(joined, stacked, token_starts, char_starts, word_starts)
 
 
 def _no_tokens() -> TokenizedText:
     none = np.zeros(0, dtype=np.int64)
-    return TokenizedText(none, [], none.reshape(0, 2), none, np.zeros(0, dtype=bool))
+    return TokenizedText(none, [], none.reshape(0, 2), none, read_pieces([], PieceStyle()))
 
 
 def warn_empty_documents(indices: list[int]) -> None:

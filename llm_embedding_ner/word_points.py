@@ -19,8 +19,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from .pipeline import Prediction
+from .result import Prediction
 from .token_display import ShownTokens
+from .vocabulary import PieceReadings
 from .windows import TokenizedText, run_starts
 
 
@@ -81,9 +82,9 @@ def pool_words(p: Prediction, words: np.ndarray, gold_word_ids: bool) -> Predict
     pieces = [" ".join(tokens.pieces[i] for i in kept[a:b]) for a, b in zip(starts, ends, strict=True)]
     n = words.shape[0]
     word_ids = tokens.word_ids[first] if gold_word_ids else np.arange(n, dtype=np.int64)
-    pooled = TokenizedText(
-        tokens.ids[first], pieces, words.astype(np.int64), word_ids, np.zeros(n, dtype=bool)
-    )
+    no = np.zeros(n, dtype=bool)  # a word is never whitespace alone, nor unknown
+    readings = PieceReadings(texts, [""] * n, no, no)
+    pooled = TokenizedText(tokens.ids[first], pieces, words.astype(np.int64), word_ids, readings)
     token_starts = np.asarray([*np.searchsorted(words[:, 0], stream.char_starts[:-1]).tolist(), n])
     word_starts = stream.word_starts if gold_word_ids else token_starts
     entities, new_index = [], np.full(len(p.entities) + 1, -1, dtype=np.int64)  # old -> new; -1 stays -1

@@ -10,15 +10,8 @@ import numpy as np
 import pytest
 
 from llm_embedding_ner import comparison
-from llm_embedding_ner.comparison import (
-    GAINED,
-    LOST,
-    NOT_COMPARED,
-    OTHER_TYPE,
-    SAME_NONE,
-    SAME_TYPE,
-    compare,
-)
+from llm_embedding_ner.changes import GAINED, LOST, NOT_COMPARED, OTHER_TYPE, SAME_NONE, SAME_TYPE
+from llm_embedding_ner.comparison import compare
 from llm_embedding_ner.documents import Corpus, Document
 from llm_embedding_ner.entities import split_label
 from llm_embedding_ner.errors import UserError

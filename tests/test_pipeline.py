@@ -271,9 +271,9 @@ def test_aligned_layers_move_far_less_than_independent_fits(dslim_model) -> None
 def test_many_layers_of_a_long_text_warn_before_the_work(
     dslim_model, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import llm_embedding_ner.pipeline as pipeline
+    import llm_embedding_ner.layer_selection as layer_selection
 
-    monkeypatch.setattr(pipeline, "HEAVY_LAYERS_GIB", 1e-5)  # ~10 KiB: any multi-layer run here
+    monkeypatch.setattr(layer_selection, "HEAVY_LAYERS_GIB", 1e-5)  # ~10 KiB: any multi-layer run here
     with pytest.warns(UserWarning, match=r"3 layers of \d+ tokens hold .* --layers 0,6,12"):
         analyze(DEFAULT_TEXT, dslim_model, layers="all")
     with warnings.catch_warnings():

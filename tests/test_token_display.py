@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from llm_embedding_ner.markdown import tokenized_document
 from llm_embedding_ner.pipeline import analyze
 from llm_embedding_ner.token_display import MAX_SHOWN_CHARACTERS, show_tokens
-from llm_embedding_ner.vocabulary import PieceStyle
+from llm_embedding_ner.vocabulary import PieceStyle, read_pieces
 
 from .families import FAMILIES, WORDPIECE_FAMILIES
 from .test_markdown import link_tokens, rendered_text
@@ -27,7 +28,8 @@ def show(text: str, pieces: list[str], offsets: list[tuple[int, int]], words: li
     space_only = np.asarray(
         [(a == b or text[a:b].isspace()) and p in "ĠĊ▁" for p, (a, b) in zip(pieces, offsets, strict=True)]
     )
-    return show_tokens(text, pieces, np.asarray(offsets), np.asarray(words), space_only, style)
+    readings = replace(read_pieces(pieces, style), space_only=space_only)
+    return show_tokens(text, pieces, np.asarray(offsets), np.asarray(words), readings)
 
 
 def test_wordpiece_keeps_its_marks_and_shows_the_original_case() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from llm_embedding_ner.documents import Corpus, Document
 from llm_embedding_ner.pipeline import predict
+from llm_embedding_ner.vocabulary import PieceStyle, read_pieces
 from llm_embedding_ner.windows import TokenizedText
 from llm_embedding_ner.word_points import pool_words, shared_words, word_spans
 
@@ -19,7 +22,7 @@ def tokens_of(
         ["x"] * n,
         np.asarray(spans, dtype=np.int64).reshape(n, 2),
         np.asarray(word_ids, dtype=np.int64),
-        np.asarray(space_only or [False] * n),
+        replace(read_pieces(["x"] * n, PieceStyle()), space_only=np.asarray(space_only or [False] * n)),
     )
 
 
