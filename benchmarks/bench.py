@@ -146,7 +146,8 @@ def child(args: argparse.Namespace) -> None:
     # beside the model's loading (see projection_process.py).
     marks["imports"] = time.perf_counter() - start
 
-    from llm_embedding_ner import cli, model_loading, pipeline
+    from llm_embedding_ner import cli, pipeline
+    from llm_embedding_ner.model import model_loading
 
     captured: dict[str, object] = {}
     real_analyze, real_load = pipeline.analyze, model_loading.load_model
@@ -190,10 +191,10 @@ def child(args: argparse.Namespace) -> None:
 
     # The bare loop: the same windows (a corpus: each document's own, padded and masked) and batch
     # size, straight through the model.
-    from llm_embedding_ner.corpus import read_corpus
-    from llm_embedding_ner.forward import DEFAULT_BATCH_SIZE
+    from llm_embedding_ner.inputs.corpus import read_corpus
+    from llm_embedding_ner.model.forward import DEFAULT_BATCH_SIZE
+    from llm_embedding_ner.model.windows import tokenize_documents
     from llm_embedding_ner.pipeline import DOCUMENT_SEPARATOR
-    from llm_embedding_ner.windows import tokenize_documents
 
     loaded = captured["model"]
     documents = read_corpus(None, args.file, "").documents
@@ -376,7 +377,7 @@ def main() -> None:
     import bert_base_model
     from transformers import AutoTokenizer
 
-    from llm_embedding_ner.default_text import DEFAULT_TEXT
+    from llm_embedding_ner.inputs.default_text import DEFAULT_TEXT
 
     work = HERE / ".work"
     work.mkdir(exist_ok=True)

@@ -62,8 +62,8 @@ def time_runs(model: Path, text_file: Path, repeats: int) -> dict:
 
 
 def hidden_states(loaded, text: str) -> np.ndarray:  # -> (13, n, 768)
-    from llm_embedding_ner.forward import run_model
-    from llm_embedding_ner.windows import make_windows, special_frame, tokenize
+    from llm_embedding_ner.model.forward import run_model
+    from llm_embedding_ner.model.windows import make_windows, special_frame, tokenize
 
     tokens = tokenize(loaded.tokenizer, text)
     windows = make_windows(tokens, *special_frame(loaded.tokenizer), loaded.max_length)
@@ -71,7 +71,7 @@ def hidden_states(loaded, text: str) -> np.ndarray:  # -> (13, n, 768)
 
 
 def preservation(hidden: np.ndarray, layouts: list[np.ndarray]) -> float:
-    from llm_embedding_ner.neighbours import nearest_neighbours
+    from llm_embedding_ner.analysis.neighbours import nearest_neighbours
 
     shares = []
     for vectors, layout in zip(hidden, layouts, strict=True):
@@ -82,9 +82,14 @@ def preservation(hidden: np.ndarray, layouts: list[np.ndarray]) -> float:
 
 
 def compare_alignment(hidden: np.ndarray, aligned_umap: bool) -> dict:
-    from llm_embedding_ner.neighbours import nearest_neighbours
+    from llm_embedding_ner.analysis.neighbours import nearest_neighbours
+    from llm_embedding_ner.analysis.projection import (
+        ProjectionSettings,
+        align_to,
+        mean_displacement,
+        project_to_3d,
+    )
     from llm_embedding_ner.pipeline import view_layers
-    from llm_embedding_ner.projection import ProjectionSettings, align_to, mean_displacement, project_to_3d
 
     settings = ProjectionSettings()
     layers = tuple(range(hidden.shape[0]))
@@ -110,7 +115,7 @@ def compare_alignment(hidden: np.ndarray, aligned_umap: bool) -> dict:
     methods["following (shipped)"] = ([v.coordinates for v in views], time.perf_counter() - start)
 
     if aligned_umap:
-        from llm_embedding_ner.numba_cache import import_umap
+        from llm_embedding_ner.analysis.numba_cache import import_umap
 
         umap = import_umap()
         identity = [{i: i for i in range(hidden.shape[1])}] * (len(layers) - 1)
@@ -143,8 +148,8 @@ def main() -> None:
 
     from transformers import AutoTokenizer
 
-    from llm_embedding_ner.default_text import DEFAULT_TEXT
-    from llm_embedding_ner.model_loading import load_model
+    from llm_embedding_ner.inputs.default_text import DEFAULT_TEXT
+    from llm_embedding_ner.model.model_loading import load_model
 
     (HERE / ".work").mkdir(exist_ok=True)
     model = bert_base_model.build(HERE / ".model")
@@ -155,7 +160,7 @@ def main() -> None:
 
     loaded = load_model(str(model), "cpu")
     texts = {"default": DEFAULT_TEXT, "1k": bench.synthetic_text(1_000, AutoTokenizer.from_pretrained(model))}
-    from llm_embedding_ner.projection import project_to_3d
+    from llm_embedding_ner.analysis.projection import project_to_3d
 
     project_to_3d(np.random.default_rng(0).normal(size=(50, 8)))  # compile before timing
     results["alignment"] = {}

@@ -50,10 +50,10 @@ SENTENCE = (
 def map_quality(model_dir: Path, keep: Path | None) -> dict:
     from scipy.spatial import cKDTree
 
-    from llm_embedding_ner.corpus import read_corpus
-    from llm_embedding_ner.model_loading import load_model
+    from llm_embedding_ner.analysis.reference_map import place, save_map, type_agreement
+    from llm_embedding_ner.inputs.corpus import read_corpus
+    from llm_embedding_ner.model.model_loading import load_model
     from llm_embedding_ner.pipeline import analyze, map_of
-    from llm_embedding_ner.reference_map import place, save_map, type_agreement
 
     model = load_model(str(model_dir), "cpu")
     start = time.perf_counter()
@@ -100,13 +100,13 @@ def map_quality(model_dir: Path, keep: Path | None) -> dict:
 def prompt_latency(repeats: int = 20) -> dict:
     import rerun as rr
 
-    from llm_embedding_ner.corpus import read_corpus
-    from llm_embedding_ner.documents import Corpus
+    from llm_embedding_ner.analysis.projection import ProjectionSettings
+    from llm_embedding_ner.analysis.projection_process import ProjectionProcess
+    from llm_embedding_ner.inputs.corpus import read_corpus
+    from llm_embedding_ner.inputs.documents import Corpus
     from llm_embedding_ner.interactive import show_sentence
-    from llm_embedding_ner.model_loading import load_model
+    from llm_embedding_ner.model.model_loading import load_model
     from llm_embedding_ner.pipeline import analyze, map_of
-    from llm_embedding_ner.projection import ProjectionSettings
-    from llm_embedding_ner.projection_process import ProjectionProcess
 
     model_dir = bert_base_model.build(HERE / ".model")
     model = load_model(str(model_dir), "cpu")

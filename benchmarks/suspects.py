@@ -54,9 +54,9 @@ Span = tuple[int, int, int]  # (global sentence, first word, end word)
 
 def plant(docs, seed: int) -> tuple[list, list[tuple[str, Span]]]:
     """Documents with a seeded share of their gold entities corrupted, and the planted errors."""
-    from llm_embedding_ner.evaluation import chunks
-    from llm_embedding_ner.gold import global_sentences
-    from llm_embedding_ner.tag_schemes import tags_from_chunks
+    from llm_embedding_ner.analysis.evaluation import chunks
+    from llm_embedding_ner.analysis.gold import global_sentences
+    from llm_embedding_ner.inputs.tag_schemes import tags_from_chunks
 
     rng = np.random.default_rng(seed)
     tags = [t for d in docs for t in d.gold_tags]
@@ -139,7 +139,7 @@ def cleanlab_words(analysis) -> list[Span]:
     """cleanlab's own ranking of words, one item per word, worst label quality first."""
     from cleanlab.token_classification.rank import get_label_quality_scores, issues_from_scores
 
-    from llm_embedding_ner.suspects import OUTSIDE, Words, gold_class_ids
+    from llm_embedding_ner.analysis.suspects import OUTSIDE, Words, gold_class_ids
 
     g = analysis.gold
     classes = [OUTSIDE, *analysis.entity_types]
@@ -163,7 +163,7 @@ def cleanlab_words(analysis) -> list[Span]:
 def disagreements(analysis) -> list[Span]:
     """Every span where the model's entities and the gold ones differ, the model's most confident
     first (its mean probability of its own word-level class over the span)."""
-    from llm_embedding_ner.evaluation import chunks
+    from llm_embedding_ner.analysis.evaluation import chunks
 
     g = analysis.gold
     gold, predicted = chunks(g.gold_tags, g.word_sentence), chunks(g.predicted_tags, g.word_sentence)
@@ -178,7 +178,7 @@ def spans_of(suspects) -> list[Span]:
 
 
 def ranked_with(analysis, docs, weights) -> list[Span]:
-    from llm_embedding_ner.gold import rank_suspects
+    from llm_embedding_ner.analysis.gold import rank_suspects
 
     word_starts = np.asarray([d.first_word for d in analysis.documents] + [analysis.documents[-1].end_word])
     found = rank_suspects(
@@ -206,8 +206,8 @@ def main() -> None:
     if not Path(args.model, "config.json").exists():
         sys.exit(f"error: no model at {args.model}; train it with python docs/demo_model.py docs/.demo-model")
 
-    from llm_embedding_ner.corpus import read_corpus
-    from llm_embedding_ner.documents import Corpus
+    from llm_embedding_ner.inputs.corpus import read_corpus
+    from llm_embedding_ner.inputs.documents import Corpus
     from llm_embedding_ner.pipeline import analyze
 
     clean = read_corpus(None, str(conll2003(args.split)), "")

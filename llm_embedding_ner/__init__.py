@@ -9,51 +9,75 @@ Heavy libraries (torch, transformers, umap, rerun) load on first use, not on imp
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# The public API: each name and the module it lives in. The package is four folders in the order
+# data flows through them (inputs -> model -> analysis -> viewer), with the runs that chain them
+# (pipeline, comparison) and the command line at the top; see README "How it works".
+_PUBLIC = {
+    "Analysis": "analysis.result",
+    "Comparison": "analysis.changes",
+    "Corpus": "inputs.documents",
+    "Document": "inputs.documents",
+    "LoadedModel": "model.model_loading",
+    "ReferenceMap": "analysis.reference_map",
+    "analyze": "pipeline",
+    "blueprint_for": "viewer.blueprint",
+    "compare": "comparison",
+    "expand_models": "model.model_list",
+    "load_map": "analysis.reference_map",
+    "load_model": "model.model_loading",
+    "log_comparison": "viewer.comparison_logging",
+    "log_to_rerun": "viewer.rerun_logging",
+    "map_of": "pipeline",
+    "read_corpus": "inputs.corpus",
+    "save_map": "analysis.reference_map",
+}
+
 if TYPE_CHECKING:
-    from .comparison import Comparison, compare
-    from .comparison_logging import log_comparison
-    from .pipeline import Analysis, analyze, map_of
-    from .reference_map import ReferenceMap, load_map, save_map
-    from .rerun_logging import log_to_rerun
+    from .analysis.changes import Comparison
+    from .analysis.reference_map import ReferenceMap, load_map, save_map
+    from .analysis.result import Analysis
+    from .comparison import compare
+    from .inputs.corpus import read_corpus
+    from .inputs.documents import Corpus, Document
+    from .model.model_list import expand_models
+    from .model.model_loading import LoadedModel, load_model
+    from .pipeline import analyze, map_of
+    from .viewer.blueprint import blueprint_for
+    from .viewer.comparison_logging import log_comparison
+    from .viewer.rerun_logging import log_to_rerun
 
 __all__ = [
     "Analysis",
     "Comparison",
+    "Corpus",
+    "Document",
+    "LoadedModel",
     "ReferenceMap",
     "__version__",
     "analyze",
+    "blueprint_for",
     "compare",
+    "expand_models",
     "load_map",
+    "load_model",
     "log_comparison",
     "log_to_rerun",
     "map_of",
+    "read_corpus",
     "save_map",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Analysis", "analyze", "map_of"):
-        from . import pipeline
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'llm_embedding_ner' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
 
-        return getattr(pipeline, name)
-    if name in ("Comparison", "compare"):
-        from . import comparison
 
-        return getattr(comparison, name)
-    if name in ("ReferenceMap", "load_map", "save_map"):
-        from . import reference_map
-
-        return getattr(reference_map, name)
-    if name == "log_to_rerun":
-        from .rerun_logging import log_to_rerun
-
-        return log_to_rerun
-    if name == "log_comparison":
-        from .comparison_logging import log_comparison
-
-        return log_comparison
-    raise AttributeError(f"module 'llm_embedding_ner' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return [*globals(), *_PUBLIC]

@@ -15,24 +15,24 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from .default_text import DEFAULT_TEXT
-from .delivery import check_sink, discard_partial, prepare_spawn
+from .analysis.projection import ProjectionSettings
 from .errors import UserError
-from .layer_selection import resolve_layers
-from .model_list import ModelEntry
-from .model_loading import DEFAULT_MODEL
+from .inputs.default_text import DEFAULT_TEXT
+from .model.layer_selection import resolve_layers
+from .model.model_list import ModelEntry
+from .model.model_loading import DEFAULT_MODEL
 from .options import build_parser
-from .outputs import check_outputs, write_outputs
 from .progress import Stopwatch
-from .projection import ProjectionSettings
+from .viewer.delivery import check_sink, discard_partial, prepare_spawn
+from .viewer.outputs import check_outputs, write_outputs
 
 if TYPE_CHECKING:
-    from .changes import Comparison
-    from .corpus import Corpus
-    from .model_loading import LoadedModel
-    from .projection import Projector
-    from .reference_map import ReferenceMap
-    from .result import Analysis
+    from .analysis.changes import Comparison
+    from .analysis.projection import Projector
+    from .analysis.reference_map import ReferenceMap
+    from .analysis.result import Analysis
+    from .inputs.corpus import Corpus
+    from .model.model_loading import LoadedModel
 
 
 def source_name(file: str | None) -> str:
@@ -52,17 +52,17 @@ def main(argv: list[str] | None = None) -> int:
     projector = None
     try:
         check_sink(args)
-        from .model_list import expand_models
+        from .model.model_list import expand_models
 
         entries, expanded = expand_models(args.model or [DEFAULT_MODEL])
         check_outputs(args, len(entries))
         for line in expanded:
             logging.getLogger("llm_embedding_ner").info(line)
         no_viewer = prepare_spawn(args)
-        from .reference_map import load_map
+        from .analysis.reference_map import load_map
 
         reference = load_map(args.map) if args.map else None  # a bad map fails before the model loads
-        from .projection_process import ProjectionProcess
+        from .analysis.projection_process import ProjectionProcess
 
         # Started first: UMAP imports (and compiles) in that process while this one loads the
         # model. Tokens placed in a map need no UMAP.
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
             model = load_one(args, entries[0], reference)
             return prompt(args, model, settings, project, reference, no_viewer)
-        from .corpus import read_corpus
+        from .inputs.corpus import read_corpus
 
         corpus = read_corpus(
             args.text, args.file, DEFAULT_TEXT, args.format, args.split, args.scheme, args.label_names
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import rerun as rr
 
-    from .delivery import deliver, save_after_failure
+    from .viewer.delivery import deliver, save_after_failure
 
     source = source_name(args.file)
     try:
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # the viewer closed, crashed or never listened; a flush failed
         print(save_after_failure(result, source, e), file=sys.stderr)
         return 1
-    from .report import summary
+    from .viewer.report import summary
 
     for line in summary(result, args.suspects):
         logging.getLogger("llm_embedding_ner").info(line)
@@ -160,8 +160,8 @@ def run_models(
 
 def load_one(args: argparse.Namespace, entry: ModelEntry, reference: ReferenceMap | None) -> LoadedModel:
     """The one model of a run, its ``--layers`` checked (against the map's, with ``--map``)."""
-    from .model_loading import load_model, load_tokenizer
-    from .reference_map import check_compatible, model_fingerprint, tokenizer_fingerprint
+    from .analysis.reference_map import check_compatible, model_fingerprint, tokenizer_fingerprint
+    from .model.model_loading import load_model, load_tokenizer
 
     with Stopwatch().stage("load model") as note:
         tokenizer = load_tokenizer(entry.tokenizer_from) if entry.tokenizer_from else None

@@ -22,20 +22,20 @@ from typing import Any
 
 import numpy as np
 
-from .changes import Comparison, ModelResult, label_changes, word_agreement
-from .documents import Corpus
-from .entities import entity_types, token_classes
+from .analysis.changes import Comparison, ModelResult, label_changes, word_agreement
+from .analysis.entities import entity_types, token_classes
+from .analysis.gold import GoldComparison
+from .analysis.layers import view_layers
+from .analysis.projection import ProjectionSettings, Projector
+from .analysis.result import Analysis, Prediction
+from .analysis.word_points import pool_words, shared_words
 from .errors import UserError
-from .gold import GoldComparison
-from .layer_selection import HEAVY_LAYERS_GIB, LayerSpec, resolve_layers
-from .layers import view_layers
-from .model_list import ModelEntry
-from .model_loading import LoadedModel, has_token_head, inspect_model, load_model
+from .inputs.documents import Corpus
+from .model.layer_selection import HEAVY_LAYERS_GIB, LayerSpec, resolve_layers
+from .model.model_list import ModelEntry
+from .model.model_loading import LoadedModel, has_token_head, inspect_model, load_model
 from .pipeline import assemble, predict
 from .progress import Stopwatch
-from .projection import ProjectionSettings, Projector
-from .result import Analysis, Prediction
-from .word_points import pool_words, shared_words
 
 log = logging.getLogger("llm_embedding_ner")
 

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     import rerun as rr
 
-    from .model_loading import LoadedModel
-    from .projection import ProjectionSettings, Projector
-    from .reference_map import ReferenceMap
-    from .result import Analysis
+    from .analysis.projection import ProjectionSettings, Projector
+    from .analysis.reference_map import ReferenceMap
+    from .analysis.result import Analysis
+    from .model.model_loading import LoadedModel
 
 SENTENCE_TIMELINE = "sentence"
 PROMPT = "> "
@@ -40,10 +40,10 @@ def prompt(
     no_viewer: str | None,
 ) -> int:
     """Read sentences until the input ends; 0, or 130 after Ctrl-C."""
-    from .blueprint import camera_for, default_blueprint
-    from .delivery import open_recording
-    from .entities import entity_types
-    from .rerun_logging import log_annotation_context, log_reference_map
+    from .analysis.entities import entity_types
+    from .viewer.blueprint import camera_for, default_blueprint
+    from .viewer.delivery import open_recording
+    from .viewer.rerun_logging import log_annotation_context, log_reference_map
 
     camera = camera_for(reference.coordinates) if reference is not None else None
     blueprint = default_blueprint(camera=camera, timeline=SENTENCE_TIMELINE)
@@ -113,7 +113,7 @@ def show_sentence(
 ) -> Analysis:
     """Analyse ``text`` and log it at step ``index`` of the sentence timeline."""
     from .pipeline import analyze
-    from .rerun_logging import log_at
+    from .viewer.rerun_logging import log_at
 
     level = log.level
     log.setLevel(max(level, logging.WARNING))  # no stage timings for every sentence

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from . import __version__
-from .corpus import FORMATS, SPLITS
+from .analysis.projection import ProjectionSettings
 from .errors import UserError
-from .layer_selection import LayerSpec, parse_layers
-from .model_loading import DEFAULT_MODEL, DEVICES
-from .projection import ProjectionSettings
-from .tag_schemes import SCHEMES
+from .inputs.corpus import FORMATS, SPLITS
+from .inputs.tag_schemes import SCHEMES
+from .model.layer_selection import LayerSpec, parse_layers
+from .model.model_loading import DEFAULT_MODEL, DEVICES
 
 METRICS = ("cosine", "euclidean", "correlation", "manhattan", "chebyshev", "canberra", "braycurtis")
 

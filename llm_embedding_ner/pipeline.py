@@ -11,18 +11,30 @@ from dataclasses import replace
 
 import numpy as np
 
-from .documents import Corpus, Document
-from .entities import check_label_map, decode_documents, entity_types, token_classes, token_entity_index
-from .gold import compare_with_gold, rank_suspects, token_sentences
-from .layer_selection import LayerSpec, resolve_layers, warn_if_heavy
-from .layers import LayerView, view_layers
-from .mentions import MentionCloud, mention_cloud
-from .model_loading import DEFAULT_MODEL, LoadedModel, load_model
+from .analysis.entities import (
+    check_label_map,
+    decode_documents,
+    entity_types,
+    token_classes,
+    token_entity_index,
+)
+from .analysis.gold import compare_with_gold, rank_suspects, token_sentences
+from .analysis.layers import LayerView, view_layers
+from .analysis.mentions import MentionCloud, mention_cloud
+from .analysis.projection import ProjectionSettings, Projector
+from .analysis.reference_map import (
+    MapProjector,
+    ReferenceMap,
+    make_map,
+    model_fingerprint,
+    tokenizer_fingerprint,
+)
+from .analysis.result import Analysis, DocumentView, Prediction
+from .inputs.documents import Corpus, Document
+from .model.layer_selection import LayerSpec, resolve_layers, warn_if_heavy
+from .model.model_loading import DEFAULT_MODEL, LoadedModel, load_model
+from .model.token_display import show_tokens
 from .progress import Stopwatch, throttled
-from .projection import ProjectionSettings, Projector
-from .reference_map import MapProjector, ReferenceMap, make_map, model_fingerprint, tokenizer_fingerprint
-from .result import Analysis, DocumentView, Prediction
-from .token_display import show_tokens
 
 DOCUMENT_SEPARATOR = "\n\n"
 
@@ -40,7 +52,7 @@ def analyze(
     reference_map: ReferenceMap | None = None,
 ) -> Analysis:
     """Run the NER model over ``text`` (or every document of a ``Corpus``) and project its
-    token embeddings to 3D, or place them in ``reference_map`` (see reference_map.py; its
+    token embeddings to 3D, or place them in ``reference_map`` (see analysis/reference_map.py; its
     layer is the one shown, and its model must be this one: ``check_compatible``).
 
     ``model`` is a Hub id, a local directory, or a ``LoadedModel`` to reuse across calls.
@@ -168,8 +180,8 @@ def predict(
 ) -> Prediction:
     """Tokenize, run the model once and decode: everything ``analyze`` does before projecting.
     ``watch`` times the stages (a new one if not given)."""
-    from .forward import DEFAULT_BATCH_SIZE, run_model
-    from .windows import tokenize_documents
+    from .model.forward import DEFAULT_BATCH_SIZE, run_model
+    from .model.windows import tokenize_documents
 
     docs = corpus.documents
     watch = watch or Stopwatch()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_embedding_ner.default_text import DEFAULT_TEXT
+from llm_embedding_ner.inputs.default_text import DEFAULT_TEXT
 
 DSLIM_LABELS = ["O", "B-MISC", "I-MISC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
 ONTONOTES_LABELS = ["O", "B-PERSON", "I-PERSON", "B-GPE", "I-GPE", "B-DATE", "I-DATE", "B-ORG", "I-ORG"]
@@ -94,14 +94,14 @@ def short_window_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def dslim_model(dslim_model_dir: Path):  # -> LoadedModel
-    from llm_embedding_ner.model_loading import load_model
+    from llm_embedding_ner.model.model_loading import load_model
 
     return load_model(str(dslim_model_dir), device="cpu")
 
 
 @pytest.fixture(scope="session")
 def ontonotes_model(ontonotes_model_dir: Path):  # -> LoadedModel
-    from llm_embedding_ner.model_loading import load_model
+    from llm_embedding_ner.model.model_loading import load_model
 
     return load_model(str(ontonotes_model_dir), device="cpu")
 
@@ -121,7 +121,7 @@ def family_model_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
 
 @pytest.fixture(scope="session")
 def family_models(family_model_dirs: dict[str, Path]) -> dict[str, object]:
-    from llm_embedding_ner.model_loading import load_model
+    from llm_embedding_ner.model.model_loading import load_model
 
     return {family: load_model(str(path), device="cpu") for family, path in family_model_dirs.items()}
 

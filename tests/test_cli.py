@@ -14,7 +14,7 @@ import pytest
 
 from llm_embedding_ner.pipeline import analyze
 
-from .test_markdown import rendered_text
+from .viewer.test_markdown import rendered_text
 
 
 def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
@@ -365,8 +365,8 @@ def test_conll_file_end_to_end(dslim_model_dir: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "read " in result.stderr and "as CoNLL" in result.stderr and "entity-level scores" in result.stderr
 
-    from llm_embedding_ner.corpus import read_corpus
-    from llm_embedding_ner.model_loading import load_model
+    from llm_embedding_ner.inputs.corpus import read_corpus
+    from llm_embedding_ner.model.model_loading import load_model
 
     expected = analyze(read_corpus(None, str(source), ""), load_model(str(dslim_model_dir), "cpu"))
     static = read_rrd(out)
@@ -459,7 +459,7 @@ def test_paragraphs_from_standard_input_become_documents(dslim_model_dir: Path, 
 def test_every_model_family_end_to_end(family: str, family_model_dirs: dict, tmp_path: Path) -> None:
     from llm_embedding_ner.cli import main
 
-    from .test_token_display import MIXED
+    from .model.test_token_display import MIXED
 
     out = tmp_path / f"{family}.rrd"
     assert (

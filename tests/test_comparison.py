@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from llm_embedding_ner import comparison
-from llm_embedding_ner.changes import GAINED, LOST, NOT_COMPARED, OTHER_TYPE, SAME_NONE, SAME_TYPE
+from llm_embedding_ner.analysis.changes import GAINED, LOST, NOT_COMPARED, OTHER_TYPE, SAME_NONE, SAME_TYPE
+from llm_embedding_ner.analysis.entities import split_label
 from llm_embedding_ner.comparison import compare
-from llm_embedding_ner.documents import Corpus, Document
-from llm_embedding_ner.entities import split_label
 from llm_embedding_ner.errors import UserError
-from llm_embedding_ner.model_list import ModelEntry, expand_models
-from llm_embedding_ner.model_loading import load_model
+from llm_embedding_ner.inputs.documents import Corpus, Document
+from llm_embedding_ner.model.model_list import ModelEntry, expand_models
+from llm_embedding_ner.model.model_loading import load_model
 from llm_embedding_ner.pipeline import analyze
 
 TEXT = (

@@ -14,7 +14,7 @@ from llm_embedding_ner.cli import main
 from llm_embedding_ner.pipeline import analyze
 
 from .test_cli import read_rrd
-from .test_markdown import link_tokens, normalise, paragraph_indent_free, rendered_text
+from .viewer.test_markdown import link_tokens, normalise, paragraph_indent_free, rendered_text
 
 TEXTS = {
     "single character": "x",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llm_embedding_ner.reference_map import load_map
+from llm_embedding_ner.analysis.reference_map import load_map
 
 from .test_cli import read_rrd, read_timeline, run_cli
 

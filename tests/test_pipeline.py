@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 import pytest
 
-from llm_embedding_ner.default_text import DEFAULT_TEXT
+from llm_embedding_ner.analysis.projection import ProjectionSettings, mean_displacement, project_to_3d
+from llm_embedding_ner.inputs.default_text import DEFAULT_TEXT
 from llm_embedding_ner.pipeline import analyze, predict
-from llm_embedding_ner.projection import ProjectionSettings, mean_displacement, project_to_3d
 
 from .conftest import CORPUS
 
@@ -147,7 +147,7 @@ def reference_entities(model, text: str, byte_level: bool) -> list[tuple[str, in
     labels = [model.labels[i] for i in logits.argmax(-1).tolist()]
     pieces = tokenizer.convert_ids_to_tokens(encoding.input_ids)
     if byte_level:  # piece i starts at the byte after the bytes of the pieces before it
-        from llm_embedding_ner.vocabulary import _byte_decoder
+        from llm_embedding_ner.model.vocabulary import _byte_decoder
 
         table = _byte_decoder()
         char_of_byte = [i for i, c in enumerate(text) for _ in c.encode("utf-8")]
@@ -271,7 +271,7 @@ def test_aligned_layers_move_far_less_than_independent_fits(dslim_model) -> None
 def test_many_layers_of_a_long_text_warn_before_the_work(
     dslim_model, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import llm_embedding_ner.layer_selection as layer_selection
+    import llm_embedding_ner.model.layer_selection as layer_selection
 
     monkeypatch.setattr(layer_selection, "HEAVY_LAYERS_GIB", 1e-5)  # ~10 KiB: any multi-layer run here
     with pytest.warns(UserWarning, match=r"3 layers of \d+ tokens hold .* --layers 0,6,12"):
@@ -314,7 +314,7 @@ def by_sentence(tags: list[str], word_sentence: np.ndarray) -> list[list[str]]:
 
 
 def read_conll(tmp_path, seed: int, iob1: bool):  # -> Corpus
-    from llm_embedding_ner.corpus import read_corpus
+    from llm_embedding_ner.inputs.corpus import read_corpus
 
     path = tmp_path / f"gold-{seed}.conll"
     path.write_text(conll_text(seed, iob1), encoding="utf-8")
@@ -323,7 +323,7 @@ def read_conll(tmp_path, seed: int, iob1: bool):  # -> Corpus
 
 @pytest.mark.parametrize(("seed", "iob1"), [(1, False), (2, True), (3, False)])
 def test_corpus_metrics_equal_seqeval(dslim_model, tmp_path, seed: int, iob1: bool) -> None:
-    from .test_evaluation import assert_equals_seqeval
+    from .analysis.test_evaluation import assert_equals_seqeval
 
     corpus = read_conll(tmp_path, seed, iob1)
     a = analyze(corpus, dslim_model)
@@ -356,7 +356,7 @@ def test_documents_are_counted_and_every_token_knows_its_document_and_sentence(d
 
 def test_documents_are_read_as_if_each_were_alone(dslim_model) -> None:
     """Documents share batches (padded and masked), never context."""
-    from llm_embedding_ner.documents import Corpus, Document
+    from llm_embedding_ner.inputs.documents import Corpus, Document
 
     texts = [CORPUS[1], DEFAULT_TEXT, CORPUS[3]]
     together = analyze(Corpus([Document(t) for t in texts], "text", True), dslim_model)
@@ -395,7 +395,7 @@ def test_conll2003_test_set_metrics_equal_seqeval(dslim_model, caplog) -> None:
 
     from seqeval.metrics import classification_report
 
-    from llm_embedding_ner.corpus import read_corpus
+    from llm_embedding_ner.inputs.corpus import read_corpus
 
     caplog.set_level(logging.INFO, logger="llm_embedding_ner")
     corpus = read_corpus(None, conll2003_test_split(), "")
@@ -438,8 +438,8 @@ def test_conll2003_test_set_metrics_equal_seqeval(dslim_model, caplog) -> None:
 def test_a_document_of_dropped_characters_is_kept_and_its_words_predicted_o(
     dslim_model, tmp_path, name: str, content: str
 ) -> None:
-    from llm_embedding_ner.corpus import read_corpus
-    from llm_embedding_ner.evaluation import FALSE_NEGATIVE
+    from llm_embedding_ner.analysis.evaluation import FALSE_NEGATIVE
+    from llm_embedding_ner.inputs.corpus import read_corpus
 
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")

@@ -1,0 +1,65 @@
+"""Each chosen layer as the viewer shows it: its nearest neighbours, its 3D layout and how well
+entity classes keep to their own neighbourhoods, deepest layer first so shallower ones follow it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..progress import throttled
+from .neighbours import NEAREST_SHOWN, nearest_neighbours
+from .projection import ProjectionSettings, Projector, project_to_3d
+from .separation import neighbour_agreement
+
+
+@dataclass(frozen=True)
+class LayerView:
+    """One hidden layer as the viewer shows it."""
+
+    layer: int  # 0 is the embedding output
+    hidden: np.ndarray  # (n, hidden_size) the tokens' hidden states at this layer
+    coordinates: np.ndarray  # (n, 3) their projection
+    nearest: np.ndarray  # (n, k) indices of each token's nearest tokens in ``hidden``, nearest first
+    separation: float  # neighbour agreement of entity classes in ``hidden`` (0..1, NaN if undefined)
+    separation_3d: float  # the same, in ``coordinates``
+    nearest_reference: np.ndarray | None = None  # (n, k) placed in a map: the nearest map tokens
+
+
+def view_layers(
+    layer_numbers: tuple[int, ...],
+    hidden: np.ndarray,
+    class_ids: np.ndarray,
+    settings: ProjectionSettings,
+    project: Projector | None = None,
+    follow: np.ndarray | None = None,
+) -> tuple[list[LayerView], str]:
+    """Neighbours, 3D layout and separation scores of each layer in ``hidden`` (one slice per
+    entry of ``layer_numbers``). The deepest layer is projected on its own, exactly as when it is
+    shown alone, or follows ``follow`` (another model's layout of the same points); each
+    shallower layer follows the layout of the one after it, so points move smoothly along the
+    layer axis."""
+    project = project or project_to_3d
+    views: list[LayerView] = []
+    method = "umap"
+    progress = throttled("projection: {done}/{total} layers")
+    for step, i in enumerate(reversed(range(len(layer_numbers))), start=1):
+        k = max(settings.n_neighbors - 1, NEAREST_SHOWN)
+        neighbours = nearest_neighbours(hidden[i], k, settings.metric, settings.seed)
+        projected = project(hidden[i], settings, neighbours, follow)
+        nearest = neighbours.indices[:, :NEAREST_SHOWN]
+        nearest_3d = nearest_neighbours(projected.coordinates, NEAREST_SHOWN, "euclidean").indices
+        views.append(
+            LayerView(
+                layer=layer_numbers[i],
+                hidden=hidden[i],
+                coordinates=projected.coordinates,
+                nearest=nearest,
+                separation=neighbour_agreement(nearest, class_ids),
+                separation_3d=neighbour_agreement(nearest_3d, class_ids),
+                nearest_reference=projected.nearest_reference,
+            )
+        )
+        method, follow = projected.method, projected.coordinates
+        progress(step, len(layer_numbers))
+    return views[::-1], method

@@ -1,0 +1,343 @@
+"""Suspect gold labels: spans of words whose annotation is probably wrong, ranked by evidence.
+
+A suspect is a span of words in one sentence: a gold entity of the wrong type, an entity the
+annotators missed (gold ``O``), a spurious one, or one with the wrong boundaries. Candidates are
+the gold entities, the model's entities, and every other place where a string that is a gold
+entity somewhere occurs with gold ``O``. Three kinds of evidence score each one, each in [0, 1]:
+
+- **model**: cleanlab's label quality of each word's gold class (``cleanlab.token_classification``,
+  on word-level classes: ``O`` and the entity types, B-/I- probabilities summed), the span's worst
+  word: a model that gives the gold class little probability doubts the label.
+- **neighbours**: the gold classes of each word's nearest tokens in hidden space, tokens of the
+  same sentence left out (they share its annotator's decision): the share that disagree with the
+  word's own gold class.
+- **consistency**: the same words elsewhere in the input, labelled otherwise: the share of other
+  occurrences whose gold label differs from this one's.
+
+The score is their weighted sum (``WEIGHTS``: model and consistency; the neighbours' votes are
+reported with every suspect but, measured, did not improve the ranking); the suggested label is
+the class the same weights favour. A candidate is a suspect when the suggestion differs from the
+gold annotation (another label, or the model's entity with other boundaries); overlapping
+suspects in one sentence keep the highest-scoring one. Gold types the model cannot predict are
+not judged (every entity of them would look wrong). Pure functions over plain arrays: no model, no viewer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..inputs.tag_schemes import Chunk
+from .entities import split_label
+from .evaluation import chunks
+
+OUTSIDE = "O"
+# Weights of the model, neighbour and consistency evidence, in the score and in the suggestion;
+# they sum to 1, so scores lie in [0, 1]. Chosen on the CoNLL-2003 validation split with 297
+# planted errors (benchmarks/suspects.py --tune), never on the test split the README reports:
+# model and consistency equally gave the best precision at 100, 200 and 500 (0.99, 0.925,
+# 0.55). Neighbours are measured and reported for every suspect, but any weight for them
+# (0.1 to 0.3, with 5 or 14 neighbours) left precision at 100 and 200 as it was and cut it at
+# 500 to 0.50: a token's neighbours carry its context's type as much as its own, so they
+# doubt correct labels as often as wrong ones.
+WEIGHTS = (0.5, 0.0, 0.5)
+MAX_ENTITY_WORDS = 8  # longer gold entities are not looked for elsewhere (rare, and slow to match)
+MIN_SCORE = 0.05  # below this a suggestion is noise, not a suspect
+
+
+@dataclass(frozen=True)
+class Words:
+    """What the ranking reads, one row per word of the input (word ids as in the analysis)."""
+
+    words: list[str]  # each word's text
+    gold_tags: list[str]  # IOB2
+    predicted_tags: list[str]  # IOB2, the model's entities spelled out
+    sentence: np.ndarray  # (n_words,) sentence index, running on across documents
+    classes: list[str]  # "O", then the entity types
+    probabilities: np.ndarray  # (n_words, n_classes); NaN rows where the model read no token
+    neighbour_classes: np.ndarray  # (n_words, k) gold class ids of nearest tokens, -1 for none
+
+
+@dataclass(frozen=True)
+class Suspect:
+    first_word: int  # word ids, end exclusive, within one sentence
+    end_word: int
+    gold: str  # an entity type or "O"
+    suggested: str
+    kind: str  # "wrong type", "missed entity", "spurious entity" or "boundaries"
+    score: float
+    evidence: dict[str, object] = field(default_factory=dict)
+    # Where it is, for people (set by gold.locate): document (from 0, in input order), sentence
+    # within it (from 0), [start, end) word positions within that sentence, and its words.
+    document: int = -1
+    sentence: int = -1
+    words: tuple[int, int] = (0, 0)
+    sentence_words: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentence_words[self.words[0] : self.words[1]])
+
+    @property
+    def context(self) -> str:
+        return " ".join(self.sentence_words)
+
+    def record(self, rank: int) -> dict[str, object]:
+        """The JSON Lines object of this suspect at ``rank`` (from 1); other tools read these fields."""
+        return {
+            "rank": rank,
+            "document": self.document,
+            "sentence": self.sentence,
+            "words": list(self.words),
+            "text": self.text,
+            "gold": self.gold,
+            "suggested": self.suggested,
+            "score": self.score,
+            "evidence": {"kind": self.kind, **self.evidence},
+            "context": self.context,
+        }
+
+
+def word_probabilities(
+    probabilities: np.ndarray, labels: list[str], rename: dict[str, str], classes: list[str]
+) -> np.ndarray:
+    """(n, len(classes)) each row's probability of ``O`` and of each entity type: the model's
+    labels of one type (B-, I-, E-, S-...) summed, renamed as ``rename`` says."""
+    merge = np.zeros((len(labels), len(classes)), dtype=np.float32)
+    for i, label in enumerate(labels):
+        _, entity_type = split_label(label)
+        name = OUTSIDE if entity_type is None else rename.get(entity_type, entity_type)
+        merge[i, classes.index(name)] = 1.0
+    return probabilities.astype(np.float32) @ merge
+
+
+def label_quality(w: Words) -> np.ndarray:
+    """(n_words,) cleanlab's label quality of each word's gold class, by sentence; 1 where the
+    model read no token (no evidence either way)."""
+    from cleanlab.token_classification.rank import get_label_quality_scores
+
+    given = gold_class_ids(w)
+    known = ~np.isnan(w.probabilities).any(axis=1)
+    quality = np.ones(len(w.words), dtype=np.float64)
+    rows = np.flatnonzero(known)
+    if rows.size == 0:
+        return quality
+    cuts = np.flatnonzero(np.diff(w.sentence[rows])) + 1
+    sentences = np.split(rows, cuts)
+    _, scores = get_label_quality_scores(
+        [given[s] for s in sentences], [w.probabilities[s] for s in sentences]
+    )
+    quality[rows] = np.concatenate([np.asarray(s, dtype=np.float64) for s in scores])
+    return quality
+
+
+def unpredictable_classes(w: Words) -> list[str]:
+    """Classes the model gives no probability anywhere: types only the gold labels have."""
+    read = w.probabilities[~np.isnan(w.probabilities).any(axis=1)]
+    if read.size == 0:
+        return []
+    return [c for c, top in zip(w.classes, read.max(axis=0), strict=True) if top <= 0.0]
+
+
+def gold_class_ids(w: Words) -> np.ndarray:
+    """(n_words,) index into ``w.classes`` of each word's gold entity type, 0 for ``O``."""
+    ids = np.zeros(len(w.words), dtype=np.int64)
+    for entity_type, start, end in chunks(w.gold_tags, w.sentence):
+        ids[start:end] = w.classes.index(entity_type)
+    return ids
+
+
+def find_suspects(w: Words, weights: tuple[float, float, float] = WEIGHTS) -> list[Suspect]:
+    """The suspects of ``w``, most suspect first (see the module's docstring)."""
+    if not w.words:
+        return []
+    quality = label_quality(w)
+    gold_ids = gold_class_ids(w)
+    gold_chunks = chunks(w.gold_tags, w.sentence)
+    predicted = chunks(w.predicted_tags, w.sentence)
+    gold_at = {(s, e): t for t, s, e in gold_chunks}
+    occurrences = _occurrences(w, gold_at, gold_ids)
+    spans = set(gold_at) | {(s, e) for _, s, e in predicted}
+    spans |= {span for found in occurrences.values() for span in found}
+    # Each candidate's gold label. A gold type the model cannot predict (no --label-map to its
+    # own name) gets probability 0 everywhere: every entity of it would look wrong, so none is
+    # judged (gold.py says so).
+    unknown = set(unpredictable_classes(w))
+    candidates = {span: gold_at.get(span) or _gold_label(w, gold_ids[span[0] : span[1]]) for span in spans}
+    candidates = {span: label for span, label in candidates.items() if label not in unknown}
+    predicted_at: dict[int, list[Chunk]] = defaultdict(list)  # by sentence
+    for chunk in predicted:
+        predicted_at[int(w.sentence[chunk[1]])].append(chunk)
+    found = [
+        suspect
+        for (start, end), gold in sorted(candidates.items())
+        if (
+            suspect := _judge(
+                w, start, end, gold, quality, gold_ids, gold_at, predicted_at, occurrences, weights
+            )
+        )
+    ]
+    found.sort(key=lambda s: (-s.score, s.first_word))
+    return _without_overlaps(found, w.sentence)
+
+
+def _judge(
+    w: Words,
+    start: int,
+    end: int,
+    gold: str,
+    quality: np.ndarray,
+    gold_ids: np.ndarray,
+    gold_at: dict[tuple[int, int], str],
+    predicted_at: dict[int, list[Chunk]],
+    occurrences: dict[tuple[str, ...], dict[tuple[int, int], str]],
+    weights: tuple[float, float, float],
+) -> Suspect | None:
+    """The candidate span [start, end), labelled ``gold``, as a suspect, or None when the evidence
+    agrees with gold."""
+    n_classes = len(w.classes)
+    span_gold = gold_at.get((start, end))  # None: the span is not exactly a gold entity
+    rows = w.probabilities[start:end]
+    rows = rows[~np.isnan(rows).any(axis=1)]
+    model_share = rows.mean(axis=0) if rows.size else np.zeros(n_classes)
+    model_doubt = float(1.0 - quality[start:end].min())
+
+    votes = w.neighbour_classes[start:end]
+    own = np.repeat(gold_ids[start:end], votes.shape[1]).reshape(votes.shape)
+    counted = votes >= 0
+    total = int(counted.sum())
+    neighbour_share = np.bincount(votes[counted], minlength=n_classes)[:n_classes] / (total + 1)
+    disagree = int(((votes != own) & counted).sum())
+    neighbour_doubt = disagree / (total + 1)
+
+    others = {
+        span: label
+        for span, label in occurrences.get(tuple(w.words[start:end]), {}).items()
+        if span != (start, end)
+    }
+    # The label this span has in gold, if it has one: a gold entity, or O on every word.
+    this_label = span_gold or (OUTSIDE if gold == OUTSIDE else None)
+    consistency_share = np.zeros(n_classes)
+    for label in others.values():
+        consistency_share[w.classes.index(label)] += 1.0 / (len(others) + 1)
+    differing = sum(label != this_label for label in others.values())
+    consistency_doubt = differing / (len(others) + 1) if this_label is not None else 0.0
+
+    a, b, c = weights
+    support = a * model_share + b * neighbour_share + c * consistency_share
+    suggested = w.classes[int(np.argmax(support))]
+    score = a * model_doubt + b * neighbour_doubt + c * consistency_doubt
+    model_entities: list[list[object]] = [
+        [t, s, e] for t, s, e in predicted_at.get(int(w.sentence[start]), []) if s < end and start < e
+    ]
+    kind = _kind(gold, suggested, span_gold, model_entities, (start, end))
+    if kind is None:
+        return None
+    if score < MIN_SCORE:
+        return None
+    evidence: dict[str, object] = {
+        "model": {
+            "label_quality": round(float(quality[start:end].min()), 4),
+            "gold_probability": round(float(model_share[w.classes.index(gold)]), 4),
+            "suggested_probability": round(float(model_share[w.classes.index(suggested)]), 4),
+            "predicted": _predicted_label(w, start, end),
+        },
+        "neighbours": {
+            "disagree": disagree,
+            "total": total,
+            "classes": {
+                w.classes[k]: int(v) for k, v in enumerate(np.bincount(votes[counted], minlength=1)) if v
+            },
+        },
+        "consistency": dict(Counter(others.values())),
+    }
+    if kind == "boundaries":
+        evidence["gold_entities"] = _gold_entities_inside(w, start, end)
+        evidence["model_entities"] = model_entities
+    return Suspect(start, end, gold, suggested, kind, round(score, 6), evidence)
+
+
+def _kind(
+    gold: str,
+    suggested: str,
+    span_gold: str | None,
+    model_entities: list[list[object]],
+    span: tuple[int, int],
+) -> str | None:
+    """What is wrong with the gold annotation of ``span`` if the evidence is right, or None."""
+    if span_gold is not None:  # exactly a gold entity
+        if suggested != span_gold:
+            return "spurious entity" if suggested == OUTSIDE else "wrong type"
+        # Confirmed, unless the model's own entity of that type here has other boundaries.
+        other_bounds = [m for m in model_entities if m[0] == span_gold and (m[1], m[2]) != span]
+        exact = any((m[1], m[2]) == span for m in model_entities)
+        return "boundaries" if other_bounds and not exact else None
+    if gold == OUTSIDE:  # every word O
+        return None if suggested == OUTSIDE else "missed entity"
+    # Partly inside gold entities: the model's entity, with boundaries of its own.
+    if suggested == OUTSIDE or not any((m[1], m[2]) == span for m in model_entities):
+        return None
+    return "boundaries" if suggested == gold else "wrong type"
+
+
+def _gold_label(w: Words, ids: np.ndarray) -> str:
+    """A span's gold label: the type of its first gold entity word, or O if it has none."""
+    inside = ids[ids > 0]
+    return w.classes[int(inside[0])] if inside.size else OUTSIDE
+
+
+def _predicted_label(w: Words, start: int, end: int) -> str:
+    types = {split_label(t)[1] for t in w.predicted_tags[start:end]}
+    types.discard(None)
+    return OUTSIDE if not types else "/".join(sorted(t for t in types if t))
+
+
+def _gold_entities_inside(w: Words, start: int, end: int) -> list[list[object]]:
+    """Gold entities (or their parts) inside [start, end), as [type, first word, end word]."""
+    found = chunks(w.gold_tags[start:end], w.sentence[start:end])
+    return [[t, s + start, e + start] for t, s, e in found]
+
+
+def _occurrences(
+    w: Words, gold_at: dict[tuple[int, int], str], gold_ids: np.ndarray
+) -> dict[tuple[str, ...], dict[tuple[int, int], str]]:
+    """Every place where the words of a gold entity occur within one sentence, and how they are
+    labelled there: the entity type when exactly a gold entity, O when every word is gold O
+    (other places, partly inside an entity, say nothing clear and are left out)."""
+    strings = {tuple(w.words[s:e]) for s, e in gold_at if e - s <= MAX_ENTITY_WORDS}
+    firsts = {s[0] for s in strings}
+    lengths = sorted({len(s) for s in strings})
+    found: dict[tuple[str, ...], dict[tuple[int, int], str]] = defaultdict(dict)
+    n = len(w.words)
+    sentence = w.sentence
+    for length in lengths:
+        for start in range(n - length + 1):
+            if w.words[start] not in firsts:
+                continue
+            end = start + length
+            if sentence[start] != sentence[end - 1]:
+                continue
+            key = tuple(w.words[start:end])
+            if key not in strings:
+                continue
+            label = gold_at.get((start, end))
+            if label is None and not gold_ids[start:end].any():
+                label = OUTSIDE
+            if label is not None:
+                found[key][start, end] = label
+    return found
+
+
+def _without_overlaps(ranked: list[Suspect], sentence: np.ndarray) -> list[Suspect]:
+    """``ranked`` without any suspect that overlaps a higher-ranked one (one error, one suspect)."""
+    taken: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    kept: list[Suspect] = []
+    for s in ranked:
+        spans = taken[int(sentence[s.first_word])]
+        if any(s.first_word < e and b < s.end_word for b, e in spans):
+            continue
+        spans.append((s.first_word, s.end_word))
+        kept.append(s)
+    return kept

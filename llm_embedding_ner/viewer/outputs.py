@@ -1,0 +1,92 @@
+"""What a run writes besides the recording: the ``--suspects`` list and the ``--save-map`` map.
+
+Both are checked before any work (a new file in a folder that exists; options that make sense
+together) and written after the recording is delivered, so a write that fails then costs
+nothing else: one ``error:`` line says why, exit code 2, and the recording is where it went.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import UserError
+
+if TYPE_CHECKING:
+    from ..analysis.changes import Comparison
+    from ..analysis.reference_map import ReferenceMap
+    from ..analysis.result import Analysis
+
+
+def check_new_file(option: str, path: str, example: str) -> None:
+    """Fail before the model loads when ``path`` could not be written as a new file: a file
+    is never overwritten."""
+    target = Path(path)
+    if target.is_dir():
+        raise UserError(f"{option} {path} is a directory; name a file, such as {target / example}")
+    if target.exists():
+        raise UserError(f"{option} {path} already exists; remove it or name another file")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"{option} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"{option} {path}: cannot write in {folder}")
+
+
+def check_outputs(args: argparse.Namespace, n_models: int) -> None:
+    """The options that choose outputs and inputs of a run, against each other and the files."""
+    one_model = {
+        "--suspects": args.suspects,
+        "--save-map": args.save_map,
+        "--map": args.map,
+        "--interactive": args.interactive,
+    }
+    for option, value in one_model.items():
+        if value and n_models > 1:
+            raise UserError(f"{option} works with one model; give one --model")
+    if args.save_map and args.map:
+        raise UserError("--save-map draws a new map and --map places tokens in one: give one of them")
+    if args.interactive and (
+        args.text is not None or args.file is not None or args.suspects or args.save_map
+    ):
+        raise UserError(
+            "--interactive reads sentences from the prompt: not with --text, --file, --suspects or --save-map"
+        )
+    if args.suspects:
+        check_new_file("--suspects", args.suspects, "suspects.jsonl")
+    if args.save_map:
+        check_new_file("--save-map", args.save_map, "reference.map.npz")
+
+
+def write_outputs(
+    args: argparse.Namespace, result: Analysis | Comparison, new_map: ReferenceMap | None
+) -> int:
+    """Write the requested files after delivery; 2 (and one ``error:`` line) if one fails."""
+    code = 0
+    if args.suspects:  # one model's analysis: checked before the run
+        from .suspects_file import write_suspects
+
+        try:
+            print(write_suspects(args.suspects, getattr(result, "suspects", [])), file=sys.stderr)
+        except OSError as e:
+            print(f"error: cannot write --suspects {args.suspects}: {e.strerror or e}", file=sys.stderr)
+            code = 2
+    if new_map is not None:
+        from ..analysis.reference_map import save_map
+
+        try:
+            save_map(new_map, args.save_map)
+            n, total = len(new_map.tokens), new_map.total_tokens
+            tokens = f"{n:,} tokens" if n == total else f"{n:,} of {total:,} tokens (a seeded sample)"
+            print(
+                f"saved a reference map of {tokens}, layer {new_map.layer}, to {args.save_map}: "
+                f"place other texts in it with --map {args.save_map}",
+                file=sys.stderr,
+            )
+        except OSError as e:
+            print(f"error: cannot write --save-map {args.save_map}: {e.strerror or e}", file=sys.stderr)
+            code = 2
+    return code

@@ -1,0 +1,70 @@
+"""Gold comparison and the suspects' place in the input, through ``analyze`` on a random-weight
+model (whose suspects are many and arbitrary: what is checked is where they point)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from llm_embedding_ner.analysis.evaluation import chunks
+from llm_embedding_ner.pipeline import analyze
+
+from ..test_pipeline import read_conll
+
+
+def test_word_probabilities_are_the_first_tokens_merged_by_type(dslim_model, tmp_path) -> None:
+    a = analyze(read_conll(tmp_path, 5, iob1=False), dslim_model)
+    probabilities = a.gold.word_probabilities
+    assert probabilities.shape == (len(a.gold.gold_tags), 1 + len(a.entity_types))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    # The first token of every word decides it: its label's type is the word's likeliest class
+    # whenever that label is the token's own most probable one (it always is: argmax).
+    first = np.flatnonzero(np.r_[True, np.diff(a.word_ids) != 0])
+    for token in first[:50]:
+        label = a.labels[token]
+        name = "O" if label == "O" else label.partition("-")[2]
+        row = probabilities[a.word_ids[token]]
+        assert row[["O", *a.entity_types].index(name)] >= a.scores[token] - 1e-6
+
+
+def test_each_suspect_points_at_its_document_sentence_and_words(dslim_model, tmp_path) -> None:
+    corpus = read_conll(tmp_path, 6, iob1=True)
+    a = analyze(corpus, dslim_model)
+    assert a.suspects, "a random model doubts many gold labels"
+    for s in a.suspects:
+        doc = corpus.documents[s.document]
+        in_sentence = np.flatnonzero(doc.word_sentence == s.sentence)
+        words = [doc.text[x:y] for x, y in (doc.words[i] for i in in_sentence)]
+        assert s.context == " ".join(words)
+        assert s.text == " ".join(words[s.words[0] : s.words[1]])
+        first = a.documents[s.document].first_word + int(in_sentence[0])
+        assert (s.first_word, s.end_word) == (first + s.words[0], first + s.words[1])
+        tags = doc.gold_tags[in_sentence[0] : in_sentence[-1] + 1]
+        # The gold label: the first gold entity overlapping the span, O where there is none.
+        inside = [t for t, x, y in chunks(tags) if x < s.words[1] and s.words[0] < y]
+        assert s.gold == (inside[0] if inside else "O")
+    records = [s.record(rank) for rank, s in enumerate(a.suspects, start=1)]
+    assert [r["rank"] for r in records] == list(range(1, len(records) + 1))
+    assert [r["score"] for r in records] == sorted((r["score"] for r in records), reverse=True)
+    assert list(records[0]) == [
+        "rank", "document", "sentence", "words", "text", "gold", "suggested", "score", "evidence", "context"
+    ]  # fmt: skip
+
+
+def test_text_without_gold_labels_has_no_suspects(dslim_model) -> None:
+    a = analyze("Ada Lovelace met Charles Babbage in London.", dslim_model)
+    assert a.gold is None and a.suspects == []
+
+
+def test_gold_types_the_model_cannot_predict_are_not_judged(ontonotes_model, tmp_path) -> None:
+    """An OntoNotes model on CoNLL gold labels without --label-map: LOC, PER and MISC exist only
+    in gold. Their entities are not suspects (every one would look wrong), and a warning says so."""
+    import warnings
+
+    corpus = read_conll(tmp_path, 5, iob1=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a = analyze(corpus, ontonotes_model)
+    said = [str(w.message) for w in caught if "cannot predict the gold types" in str(w.message)]
+    assert len(said) == 1 and "LOC" in said[0] and "PER" in said[0] and "ORG" not in said[0]
+    assert a.suspects, "ORG and the model's own types are still judged"
+    assert {s.gold for s in a.suspects} <= {"O", "ORG"}

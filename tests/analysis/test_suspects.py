@@ -1,0 +1,159 @@
+"""The suspect ranking on small corpora with planted annotation errors: each kind of error is
+found, above the correct spans, with the right gold and suggested labels."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from llm_embedding_ner.analysis.evaluation import chunks
+from llm_embedding_ner.analysis.suspects import Words, find_suspects, word_probabilities
+
+CLASSES = ["O", "LOC", "PER", "ORG", "MISC"]
+
+
+def sentence_words(sentences: list[list[tuple[str, str]]]) -> tuple[list[str], list[str], np.ndarray]:
+    words = [w for s in sentences for w, _ in s]
+    tags = [t for s in sentences for _, t in s]
+    sentence = np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
+    return words, tags, sentence
+
+
+def model_probabilities(true_tags: list[str], confidence: float = 0.9) -> np.ndarray:
+    """A model that knows the true labels: ``confidence`` on each word's true class."""
+    rows = np.full((len(true_tags), len(CLASSES)), (1 - confidence) / (len(CLASSES) - 1), np.float32)
+    for i, tag in enumerate(true_tags):
+        rows[i, CLASSES.index(tag.partition("-")[2] or "O")] = confidence
+    return rows
+
+
+def words_for(true: list[str], gold: list[str], words: list[str], sentence: np.ndarray) -> Words:
+    """The model predicts ``true``; gold says ``gold``; neighbours vote for the true classes."""
+    true_ids = np.asarray([CLASSES.index(t.partition("-")[2] or "O") for t in true])
+    votes = np.repeat(true_ids[:, None], 5, axis=1)
+    return Words(words, gold, true, sentence, CLASSES, model_probabilities(true), votes)
+
+
+# Sentences with correct entities, each repeated so that consistency has something to count.
+CLEAN = [
+    [("Ada", "B-PER"), ("Lovelace", "I-PER"), ("lived", "O"), ("in", "O"), ("London", "B-LOC"), (".", "O")],
+    [("Siemens", "B-ORG"), ("opened", "O"), ("an", "O"), ("office", "O"), ("in", "O"), ("Paris", "B-LOC")],
+    [("The", "O"), ("Olympics", "B-MISC"), ("came", "O"), ("to", "O"), ("London", "B-LOC"), ("again", "O")],
+    [("Grace", "B-PER"), ("Hopper", "I-PER"), ("joined", "O"), ("the", "O"), ("Navy", "B-ORG"), (".", "O")],
+]
+
+
+def corpus_with(errors: dict[tuple[int, int], str]) -> tuple[Words, list[str]]:
+    """CLEAN three times over, with gold tags replaced at (sentence, word) by ``errors``."""
+    sentences = [list(s) for s in CLEAN * 3]
+    words, true, sentence = sentence_words(sentences)
+    gold = list(true)
+    starts = np.r_[0, np.cumsum([len(s) for s in sentences])]
+    for (s, w), tag in errors.items():
+        gold[starts[s] + w] = tag
+    return words_for(true, gold, words, sentence), gold
+
+
+def test_each_kind_of_planted_error_is_found_above_every_correct_span() -> None:
+    errors = {
+        (0, 4): "B-ORG",  # London: LOC -> ORG, a type swap
+        (5, 5): "O",  # Paris: missed
+        (6, 2): "B-PER",  # "came": a spurious entity
+        (7, 2): "I-PER",  # "Hopper joined": the entity runs one word too far
+    }
+    w, _ = corpus_with(errors)
+    found = find_suspects(w)
+    top = {(s.first_word, s.end_word): s for s in found[:4]}
+    starts = np.r_[0, np.cumsum([len(s) for s in CLEAN * 3])]
+    london = (starts[0] + 4, starts[0] + 5)
+    paris = (starts[5] + 5, starts[5] + 6)
+    came = (starts[6] + 2, starts[6] + 3)
+    hopper = (starts[7] + 0, starts[7] + 3)  # the gold entity, "Grace Hopper joined"
+    assert set(top) == {london, paris, came, hopper}, [(s.first_word, s.end_word, s.kind) for s in found]
+    assert (top[london].gold, top[london].suggested, top[london].kind) == ("ORG", "LOC", "wrong type")
+    assert (top[paris].gold, top[paris].suggested, top[paris].kind) == ("O", "LOC", "missed entity")
+    assert (top[came].gold, top[came].suggested, top[came].kind) == ("PER", "O", "spurious entity")
+    assert (top[hopper].gold, top[hopper].suggested, top[hopper].kind) == ("PER", "PER", "boundaries")
+    assert top[hopper].evidence["model_entities"] == [["PER", hopper[0], hopper[0] + 2]]
+    # Correct spans are not suspects at all: a model, neighbours and consistency that agree.
+    assert len(found) == 4
+
+
+def test_a_clean_corpus_has_no_suspects() -> None:
+    w, _ = corpus_with({})
+    assert find_suspects(w) == []
+
+
+def test_the_same_words_labelled_otherwise_elsewhere_make_a_suspect_without_a_model() -> None:
+    """With a model that knows nothing (uniform probabilities) and no neighbours, the one place
+    where "London" is gold O among ten LOCs is still found, by consistency alone."""
+    sentences = [[("in", "O"), ("London", "B-LOC"), ("today", "O")]] * 10 + [[("in", "O"), ("London", "O")]]
+    words, gold, sentence = sentence_words(sentences)
+    uniform = np.full((len(words), len(CLASSES)), 1 / len(CLASSES), np.float32)
+    none = np.full((len(words), 5), -1)
+    found = find_suspects(Words(words, gold, gold, sentence, CLASSES, uniform, none), weights=(0.0, 0.0, 1.0))
+    assert [(s.first_word, s.gold, s.suggested, s.kind) for s in found] == [(31, "O", "LOC", "missed entity")]
+    assert found[0].evidence["consistency"] == {"LOC": 10}
+
+
+def test_the_evidence_says_why() -> None:
+    w, _ = corpus_with({(0, 4): "B-ORG"})
+    (suspect,) = find_suspects(w)
+    model = suspect.evidence["model"]
+    assert model["gold_probability"] < 0.1 < 0.8 < model["suggested_probability"]
+    assert model["predicted"] == "LOC"
+    assert suspect.evidence["neighbours"]["disagree"] == suspect.evidence["neighbours"]["total"] == 5
+    # London is LOC in the five other sentences that have it (the remaining copies of CLEAN).
+    assert suspect.evidence["consistency"] == {"LOC": 5}
+
+
+def test_words_the_model_never_read_carry_no_model_evidence() -> None:
+    w, _ = corpus_with({(0, 4): "B-ORG"})
+    unread = w.probabilities.copy()
+    unread[4] = np.nan  # the swapped London yields no token
+    found = find_suspects(
+        Words(w.words, w.gold_tags, w.predicted_tags, w.sentence, CLASSES, unread, w.neighbour_classes)
+    )
+    (suspect,) = found
+    assert suspect.evidence["model"]["label_quality"] == 1.0  # no doubt from the model
+    assert suspect.suggested == "LOC"  # neighbours and consistency still say so
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_suspects_stay_in_one_sentence_and_never_overlap(data: st.DataObject) -> None:
+    n = data.draw(st.integers(1, 40))
+    tags = data.draw(
+        st.lists(st.sampled_from(["O", "B-LOC", "I-LOC", "B-PER", "I-PER", "I-ORG"]), min_size=n, max_size=n)
+    )
+    predicted = data.draw(
+        st.lists(st.sampled_from(["O", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]), min_size=n, max_size=n)
+    )
+    sentence = np.cumsum([0, *data.draw(st.lists(st.booleans(), min_size=n - 1, max_size=n - 1))]).astype(
+        np.int64
+    )
+    words = data.draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=n, max_size=n))
+    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+    probabilities = rng.dirichlet(np.ones(len(CLASSES)), size=n).astype(np.float32)
+    votes = rng.integers(-1, len(CLASSES), size=(n, 5))
+    # Gold tags as the readers hand them on: IOB2, as chunks() reads them.
+    found = find_suspects(Words(words, tags, predicted, sentence, CLASSES, probabilities, votes))
+    taken: dict[int, list[tuple[int, int]]] = {}
+    for s in found:
+        assert 0 <= s.first_word < s.end_word <= n
+        assert sentence[s.first_word] == sentence[s.end_word - 1]
+        for a, b in taken.get(int(sentence[s.first_word]), []):
+            assert s.end_word <= a or b <= s.first_word
+        taken.setdefault(int(sentence[s.first_word]), []).append((s.first_word, s.end_word))
+        assert s.gold != s.suggested or s.kind == "boundaries"
+    assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
+    assert all(0 <= s.score <= 1 for s in found)
+    assert chunks(tags, sentence) is not None
+
+
+def test_word_probabilities_sum_each_types_labels_and_rename() -> None:
+    labels = ["O", "B-PER", "I-PER", "S-LOC", "E-LOC", "B-ORG"]
+    p = np.asarray([[0.1, 0.2, 0.3, 0.1, 0.1, 0.2]], np.float32)
+    merged = word_probabilities(p, labels, {"ORG": "MISC"}, ["O", "PER", "LOC", "MISC"])
+    np.testing.assert_allclose(merged, [[0.1, 0.5, 0.2, 0.2]], rtol=1e-6)
