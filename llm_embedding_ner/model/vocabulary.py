@@ -128,22 +128,35 @@ class PieceReadings:
         )
 
 
-def read_pieces(pieces: Sequence[str], style: PieceStyle) -> PieceReadings:
-    """What each of ``pieces`` stands for in ``style``, decided once per distinct piece (a long
-    text repeats its pieces)."""
-    seen: dict[str, tuple[str, str, bool, bool]] = {}
-    for piece in pieces:
-        if piece not in seen:
-            characters = piece_characters(piece, style)
-            space_only = style.marks_word_starts and characters.isspace()
-            seen[piece] = (characters, word_mark(piece, style), space_only, piece == style.unk_token)
-    read = [seen[piece] for piece in pieces]
-    return PieceReadings(
-        [r[0] for r in read],
-        [r[1] for r in read],
-        np.fromiter((r[2] for r in read), dtype=bool, count=len(read)),
-        np.fromiter((r[3] for r in read), dtype=bool, count=len(read)),
-    )
+def read_pieces(pieces: Sequence[str], style: PieceStyle, ids: np.ndarray | None = None) -> PieceReadings:
+    """What each of ``pieces`` stands for in ``style``: each distinct piece is read once (per
+    process: a corpus's documents share their pieces), then spread over the tokens by index.
+    ``ids``, the pieces' vocabulary ids where known, find the distinct pieces faster."""
+    known = _READ.setdefault(style, {})
+    if ids is not None:
+        _, first, index = np.unique(ids, return_index=True, return_inverse=True)
+        distinct = [pieces[i] for i in first.tolist()]
+    else:
+        seen: dict[str, int] = {}
+        index = np.fromiter((seen.setdefault(p, len(seen)) for p in pieces), np.int64, len(pieces))
+        distinct = list(seen)
+    read = [known[p] if p in known else known.setdefault(p, _reading(p, style)) for p in distinct]
+
+    def column(i: int, dtype: type) -> np.ndarray:
+        return np.asarray([r[i] for r in read], dtype=dtype)[index]
+
+    characters, marks = column(0, object).tolist(), column(1, object).tolist()
+    return PieceReadings(characters, marks, column(2, bool), column(3, bool))
+
+
+# Readings of the pieces met so far, by style: at most a vocabulary's worth each.
+_READ: dict[PieceStyle, dict[str, tuple[str, str, bool, bool]]] = {}
+
+
+def _reading(piece: str, style: PieceStyle) -> tuple[str, str, bool, bool]:
+    characters = piece_characters(piece, style)
+    space_only = style.marks_word_starts and characters.isspace()
+    return characters, word_mark(piece, style), space_only, piece == style.unk_token
 
 
 @cache

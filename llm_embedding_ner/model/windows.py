@@ -80,7 +80,7 @@ def tokenize(tokenizer: Any, text: str, style: PieceStyle | None = None) -> Toke
     offsets = np.asarray(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2)
     word_ids = np.asarray([-1 if w is None else w for w in encoding.word_ids()], dtype=np.int64)
     pieces = tokenizer.convert_ids_to_tokens(ids.tolist())
-    readings = read_pieces(pieces, style)
+    readings = read_pieces(pieces, style, ids)
     return TokenizedText(ids, pieces, own_characters(text, offsets, readings.space_only), word_ids, readings)
 
 
