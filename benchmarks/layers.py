@@ -82,6 +82,7 @@ def preservation(hidden: np.ndarray, layouts: list[np.ndarray]) -> float:
 
 
 def compare_alignment(hidden: np.ndarray, aligned_umap: bool) -> dict:
+    from llm_embedding_ner.analysis.layers import view_layers
     from llm_embedding_ner.analysis.neighbours import nearest_neighbours
     from llm_embedding_ner.analysis.projection import (
         ProjectionSettings,
@@ -89,7 +90,6 @@ def compare_alignment(hidden: np.ndarray, aligned_umap: bool) -> dict:
         mean_displacement,
         project_to_3d,
     )
-    from llm_embedding_ner.pipeline import view_layers
 
     settings = ProjectionSettings()
     layers = tuple(range(hidden.shape[0]))
