@@ -145,8 +145,8 @@ def rank_suspects(
             "gold entities of it are not checked for suspects (--label-map MODEL=GOLD names the model's own)",
             stacklevel=2,
         )
-    starts = run_starts(gold.word_sentence)
-    return [locate(s, texts, docs, word_starts, starts) for s in find_suspects(words, weights)]
+    sentence_bounds = np.r_[run_starts(gold.word_sentence), len(texts)]
+    return [locate(s, texts, docs, word_starts, sentence_bounds) for s in find_suspects(words, weights)]
 
 
 def word_texts(docs: list[Document]) -> list[str]:
@@ -154,14 +154,14 @@ def word_texts(docs: list[Document]) -> list[str]:
 
 
 def locate(
-    s: Suspect, texts: list[str], docs: list[Document], word_starts: np.ndarray, sentence_starts: np.ndarray
+    s: Suspect, texts: list[str], docs: list[Document], word_starts: np.ndarray, sentence_bounds: np.ndarray
 ) -> Suspect:
     """``s`` with its document, its sentence in that document, its words within that sentence,
-    its text and the sentence's; word ids in its evidence become positions in the sentence."""
+    its text and the sentence's; word ids in its evidence become positions in the sentence.
+    ``sentence_bounds``: each sentence's first word id, then the total."""
     document = int(np.searchsorted(word_starts, s.first_word, side="right") - 1)
-    starts = np.r_[sentence_starts, len(texts)]
-    at = int(np.searchsorted(starts, s.first_word, side="right") - 1)
-    start, end = int(starts[at]), int(starts[at + 1])
+    at = int(np.searchsorted(sentence_bounds, s.first_word, side="right") - 1)
+    start, end = int(sentence_bounds[at]), int(sentence_bounds[at + 1])
     in_doc = docs[document].word_sentence
     sentence = int(in_doc[s.first_word - int(word_starts[document])]) if in_doc is not None else 0
     evidence = dict(s.evidence)

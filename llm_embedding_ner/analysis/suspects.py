@@ -113,12 +113,11 @@ def word_probabilities(
     return probabilities.astype(np.float32) @ merge
 
 
-def label_quality(w: Words) -> np.ndarray:
-    """(n_words,) cleanlab's label quality of each word's gold class, by sentence; 1 where the
-    model read no token (no evidence either way)."""
+def label_quality(w: Words, given: np.ndarray) -> np.ndarray:
+    """(n_words,) cleanlab's label quality of each word's gold class (``given``, from
+    ``gold_class_ids``), by sentence; 1 where the model read no token (no evidence either way)."""
     from cleanlab.token_classification.rank import get_label_quality_scores
 
-    given = gold_class_ids(w)
     known = ~np.isnan(w.probabilities).any(axis=1)
     quality = np.ones(len(w.words), dtype=np.float64)
     rows = np.flatnonzero(known)
@@ -141,10 +140,11 @@ def unpredictable_classes(w: Words) -> list[str]:
     return [c for c, top in zip(w.classes, read.max(axis=0), strict=True) if top <= 0.0]
 
 
-def gold_class_ids(w: Words) -> np.ndarray:
-    """(n_words,) index into ``w.classes`` of each word's gold entity type, 0 for ``O``."""
+def gold_class_ids(w: Words, gold_chunks: list[Chunk] | None = None) -> np.ndarray:
+    """(n_words,) index into ``w.classes`` of each word's gold entity type, 0 for ``O``;
+    ``gold_chunks``: the gold entities where already found."""
     ids = np.zeros(len(w.words), dtype=np.int64)
-    for entity_type, start, end in chunks(w.gold_tags, w.sentence):
+    for entity_type, start, end in chunks(w.gold_tags, w.sentence) if gold_chunks is None else gold_chunks:
         ids[start:end] = w.classes.index(entity_type)
     return ids
 
@@ -153,9 +153,9 @@ def find_suspects(w: Words, weights: tuple[float, float, float] = WEIGHTS) -> li
     """The suspects of ``w``, most suspect first (see the module's docstring)."""
     if not w.words:
         return []
-    quality = label_quality(w)
-    gold_ids = gold_class_ids(w)
     gold_chunks = chunks(w.gold_tags, w.sentence)
+    gold_ids = gold_class_ids(w, gold_chunks)
+    quality = label_quality(w, gold_ids)
     predicted = chunks(w.predicted_tags, w.sentence)
     gold_at = {(s, e): t for t, s, e in gold_chunks}
     occurrences = _occurrences(w, gold_at, gold_ids)
@@ -208,7 +208,8 @@ def _judge(
     own = np.repeat(gold_ids[start:end], votes.shape[1]).reshape(votes.shape)
     counted = votes >= 0
     total = int(counted.sum())
-    neighbour_share = np.bincount(votes[counted], minlength=n_classes)[:n_classes] / (total + 1)
+    vote_counts = np.bincount(votes[counted], minlength=n_classes)[:n_classes]
+    neighbour_share = vote_counts / (total + 1)
     disagree = int(((votes != own) & counted).sum())
     neighbour_doubt = disagree / (total + 1)
 
@@ -247,9 +248,7 @@ def _judge(
         "neighbours": {
             "disagree": disagree,
             "total": total,
-            "classes": {
-                w.classes[k]: int(v) for k, v in enumerate(np.bincount(votes[counted], minlength=1)) if v
-            },
+            "classes": {w.classes[k]: int(v) for k, v in enumerate(vote_counts) if v},
         },
         "consistency": dict(Counter(others.values())),
     }
