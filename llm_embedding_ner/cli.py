@@ -160,7 +160,7 @@ def run_models(
 
 def load_one(args: argparse.Namespace, entry: ModelEntry, reference: ReferenceMap | None) -> LoadedModel:
     """The one model of a run, its ``--layers`` checked (against the map's, with ``--map``)."""
-    from .analysis.reference_map import check_compatible, model_fingerprint, tokenizer_fingerprint
+    from .analysis.reference_map import check_compatible, fingerprints
     from .model.model_loading import load_model, load_tokenizer
 
     with Stopwatch().stage("load model") as note:
@@ -169,8 +169,7 @@ def load_one(args: argparse.Namespace, entry: ModelEntry, reference: ReferenceMa
         chosen = resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
         note.append(f"{model.name} on {model.device}")
     if reference is not None:
-        fingerprints = (model_fingerprint(model.model), tokenizer_fingerprint(model.tokenizer))
-        check_compatible(reference, args.map, fingerprints, model.name)
+        check_compatible(reference, args.map, fingerprints(model.model, model.tokenizer), model.name)
         if args.layers != "last" and chosen != (reference.layer,):
             raise UserError(
                 f"--map {args.map} was drawn at layer {reference.layer}, and tokens are placed at the "

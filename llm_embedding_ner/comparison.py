@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-import json
 import logging
 import warnings
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from .analysis.entities import entity_types, token_classes
 from .analysis.gold import GoldComparison
 from .analysis.layers import view_layers
 from .analysis.projection import ProjectionSettings, Projector
+from .analysis.reference_map import tokenizer_fingerprint
 from .analysis.result import Analysis, Prediction
 from .analysis.word_points import pool_words, shared_words
 from .errors import UserError
@@ -193,7 +193,7 @@ def check_models(
         except UserError as e:
             raise UserError(f"{entry.name}: {e}") from None
         loaded.append(tokenizer)
-        identities.append(_tokenizer_identity(tokenizer))
+        identities.append(tokenizer_fingerprint(tokenizer))  # its rules and vocabulary
         heads.append(has_token_head(config))
         if heads[-1]:
             types += entity_types([config.id2label[i] for i in sorted(config.id2label)])
@@ -204,14 +204,6 @@ def check_models(
             f"{', '.join(dict.fromkeys(types))}"
         )
     return len(set(identities)) > 1, heads, loaded
-
-
-def _tokenizer_identity(tokenizer: Any) -> str:
-    """The tokenizer's vocabulary and rules, without its truncation and padding settings."""
-    state = json.loads(tokenizer.backend_tokenizer.to_str())
-    state.pop("truncation", None)
-    state.pop("padding", None)
-    return json.dumps(state, sort_keys=True)
 
 
 def check_same_tokens(preds: list[Prediction], entries: list[ModelEntry]) -> None:

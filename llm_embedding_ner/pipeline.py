@@ -25,9 +25,8 @@ from .analysis.projection import ProjectionSettings, Projector
 from .analysis.reference_map import (
     MapProjector,
     ReferenceMap,
+    fingerprints,
     make_map,
-    model_fingerprint,
-    tokenizer_fingerprint,
 )
 from .analysis.result import Analysis, DocumentView, Prediction
 from .inputs.documents import Corpus, Document
@@ -102,7 +101,7 @@ def map_of(
         view.hidden,
         view.coordinates,
         model=loaded.name,
-        fingerprints=(model_fingerprint(loaded.model), tokenizer_fingerprint(loaded.tokenizer)),
+        fingerprints=fingerprints(loaded.model, loaded.tokenizer),
         layer=view.layer,
         settings=settings or ProjectionSettings(),
         tokens=analysis.tokens,

@@ -108,6 +108,11 @@ def tokenizer_fingerprint(tokenizer: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def fingerprints(model: Any, tokenizer: Any) -> tuple[str, str]:
+    """The (weights, tokenizer) fingerprints a map is drawn with and later checked against."""
+    return model_fingerprint(model), tokenizer_fingerprint(tokenizer)
+
+
 def make_map(
     hidden: np.ndarray,
     coordinates: np.ndarray,
