@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         from .model.model_list import expand_models
 
         entries, expanded = expand_models(args.model or [DEFAULT_MODEL])
-        check_outputs(args, len(entries))
+        check_outputs(args, len(entries), args.model or [])
         for line in expanded:
             logging.getLogger("llm_embedding_ner").info(line)
         no_viewer = prepare_spawn(args)

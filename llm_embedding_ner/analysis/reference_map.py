@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -170,18 +173,29 @@ def save_map(m: ReferenceMap, path: str | Path) -> None:
         "source": m.source,
     }
     encoded = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)
-    # Written under another name, then renamed: a map is never half there.
-    temporary = Path(f"{path}.partial")
-    with open(temporary, "wb") as out:
-        np.savez(
-            out,
-            hidden=m.hidden,
-            coordinates=m.coordinates,
-            document=m.document,
-            class_ids=m.class_ids,
-            meta=encoded,
-        )
-    temporary.replace(path)
+    # Written under a name of its own, then linked to ``path``: a map is never half there, and a
+    # file that is at ``path`` is never replaced (FileExistsError), whatever it is.
+    folder = Path(path).parent
+    handle, temporary = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".partial", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            np.savez(
+                out,
+                hidden=m.hidden,
+                coordinates=m.coordinates,
+                document=m.document,
+                class_ids=m.class_ids,
+                meta=encoded,
+            )
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: copied into a new file instead
+            with open(temporary, "rb") as source, open(path, "xb") as target:
+                shutil.copyfileobj(source, target)
+    finally:
+        os.unlink(temporary)
 
 
 def load_map(path: str | Path) -> ReferenceMap:

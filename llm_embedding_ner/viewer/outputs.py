@@ -36,8 +36,59 @@ def check_new_file(option: str, path: str, example: str) -> None:
         raise UserError(f"{option} {path}: cannot write in {folder}")
 
 
-def check_outputs(args: argparse.Namespace, n_models: int) -> None:
-    """The options that choose outputs and inputs of a run, against each other and the files."""
+def file_key(path: Path) -> tuple[int, int] | str:
+    """What makes two names one file: device and inode where it exists (a link, ``./x`` and
+    ``x``), else the absolute path with its links resolved."""
+    try:
+        stat = path.stat()
+        return (stat.st_dev, stat.st_ino)
+    except OSError:
+        return str(path.resolve())
+
+
+def check_distinct(outputs: list[tuple[str, str]], inputs: list[tuple[str, str]]) -> None:
+    """Refuse two outputs naming one file, and an output naming an input or an existing file
+    inside an input folder (a model directory, a dataset): a run never writes over what it reads
+    or over what it writes. Each list holds (option, path) pairs."""
+    seen: dict[tuple[int, int] | str, str] = {}
+    for option, path in outputs:
+        key = file_key(Path(path))
+        if key in seen:
+            raise UserError(f"{seen[key]} and {option} name one file, {path}: give each its own file")
+        seen[key] = option
+    for input_option, input_path in inputs:
+        source = Path(input_path)
+        for option, path in outputs:
+            target = Path(path)
+            if file_key(target) == file_key(source):
+                raise UserError(f"{option} {path} is the input {input_option} {input_path}: name a new file")
+            if source.is_dir() and target.exists() and target.resolve().is_relative_to(source.resolve()):
+                raise UserError(
+                    f"{option} {path} is a file of the input {input_option} {input_path}: "
+                    "name a file outside it"
+                )
+
+
+def run_paths(
+    args: argparse.Namespace, model_names: list[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The run's output files, and its input files and folders (local ``--model`` directories
+    among them), as (option, path) pairs."""
+    from .delivery import chosen_sink
+
+    outputs = [
+        ("--save", args.save if chosen_sink(args) == "save" else None),
+        ("--suspects", args.suspects),
+        ("--save-map", args.save_map),
+    ]
+    inputs = [("--file", None if args.file == "-" else args.file), ("--map", args.map)]
+    inputs += [("--model", name) for name in model_names if name and Path(name).is_dir()]
+    return [(o, p) for o, p in outputs if p], [(o, p) for o, p in inputs if p]
+
+
+def check_outputs(args: argparse.Namespace, n_models: int, model_names: list[str] | None = None) -> None:
+    """The options that choose outputs and inputs of a run, against each other and the files;
+    ``model_names``: the ``--model`` values as given (a directory's files are inputs)."""
     one_model = {
         "--suspects": args.suspects,
         "--save-map": args.save_map,
@@ -55,6 +106,7 @@ def check_outputs(args: argparse.Namespace, n_models: int) -> None:
         raise UserError(
             "--interactive reads sentences from the prompt: not with --text, --file, --suspects or --save-map"
         )
+    check_distinct(*run_paths(args, model_names or []))
     if args.suspects:
         check_new_file("--suspects", args.suspects, "suspects.jsonl")
     if args.save_map:

@@ -79,7 +79,16 @@ def test_a_map_survives_saving_and_loading(tmp_path: Path) -> None:
         m.settings,
     )
     assert back.hidden.dtype == np.float16
-    assert not (tmp_path / "m.npz.partial").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # nothing partial left beside it
+
+
+def test_saving_a_map_never_replaces_a_file(tmp_path: Path) -> None:
+    taken = tmp_path / "suspects.jsonl"
+    taken.write_text('{"rank": 1}\n', encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        save_map(synthetic_map(), taken)
+    assert taken.read_text(encoding="utf-8") == '{"rank": 1}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["suspects.jsonl"]
 
 
 def test_a_reference_token_placed_again_lands_where_it_was() -> None:
