@@ -104,7 +104,7 @@ def prompt_latency(repeats: int = 20) -> dict:
     from llm_embedding_ner.analysis.projection_process import ProjectionProcess
     from llm_embedding_ner.inputs.corpus import read_corpus
     from llm_embedding_ner.inputs.documents import Corpus
-    from llm_embedding_ner.interactive import show_sentence
+    from llm_embedding_ner.interactive import SentenceOptions, show_sentence
     from llm_embedding_ner.model.model_loading import load_model
     from llm_embedding_ner.pipeline import analyze, map_of
 
@@ -125,7 +125,7 @@ def prompt_latency(repeats: int = 20) -> dict:
             seconds = []
             for index in range(repeats + 3):
                 start = time.perf_counter()
-                show_sentence(SENTENCE, index, model, settings, project, m, recording)
+                show_sentence(SENTENCE, index, model, SentenceOptions(settings), project, m, recording)
                 seconds.append(time.perf_counter() - start)
             recording.flush()
             if projector is not None:

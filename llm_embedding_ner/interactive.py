@@ -15,12 +15,16 @@ import logging
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
+
+from .analysis.projection import ProjectionSettings
+from .model.layer_selection import LayerSpec
 
 if TYPE_CHECKING:
     import rerun as rr
 
-    from .analysis.projection import ProjectionSettings, Projector
+    from .analysis.projection import Projector
     from .analysis.reference_map import ReferenceMap
     from .analysis.result import Analysis
     from .model.model_loading import LoadedModel
@@ -39,30 +43,39 @@ def prompt(
     reference: ReferenceMap | None,
     no_viewer: str | None,
 ) -> int:
-    """Read sentences until the input ends; 0, or 130 after Ctrl-C."""
-    from .analysis.entities import entity_types
+    """Read sentences until the input ends; 0, or 130 after Ctrl-C. ``args`` brings the options
+    every sentence is analysed with (``--layers``, ``--label-map``, ``--batch-size``)."""
+    from .analysis.entities import check_label_map, entity_types
+    from .errors import UserError
     from .viewer.blueprint import camera_for, default_blueprint
-    from .viewer.delivery import open_recording
+    from .viewer.delivery import chosen_sink, open_recording
     from .viewer.rerun_logging import log_annotation_context, log_reference_map
 
+    options = SentenceOptions(settings, args.layers, args.label_map, args.batch_size)
+    if args.label_map:  # a wrong name fails now, not at the first sentence
+        check_label_map(args.label_map, entity_types(model.labels))
+    types = [options.rename.get(t, t) for t in entity_types(model.labels)]
     camera = camera_for(reference.coordinates) if reference is not None else None
-    blueprint = default_blueprint(camera=camera, timeline=SENTENCE_TIMELINE)
+    blueprint = default_blueprint(
+        layer_timeline=args.layers != "last" and reference is None,
+        camera=camera,
+        timeline=SENTENCE_TIMELINE,
+    )
     recording, where = open_recording(args, no_viewer, blueprint)
-    log_annotation_context(entity_types(model.labels), recording)
+    log_annotation_context(list(dict.fromkeys(types)), recording)
     if reference is not None:
         log_reference_map(reference, recording)
-    if where:
+    if where and chosen_sink(args) == "serve":
         print(where, file=sys.stderr)  # a served recording's address is needed before typing
     if sys.stdin.isatty():
         print("type a sentence and press Enter; Ctrl-D ends", file=sys.stderr)
-    from .errors import UserError
 
     code, count = 0, 0
     try:
         for text in sentences(sys.stdin):
             start = time.perf_counter()
             try:
-                analysis = show_sentence(text, count, model, settings, project, reference, recording)
+                analysis = show_sentence(text, count, model, options, project, reference, recording)
             except UserError as e:  # one line the model cannot read ends nothing
                 print(f"warning: sentence skipped: {e}", file=sys.stderr)
                 continue
@@ -77,6 +90,8 @@ def prompt(
         f"{count:,} sentence{'' if count == 1 else 's'} on the '{SENTENCE_TIMELINE}' timeline",
         file=sys.stderr,
     )
+    if where and chosen_sink(args) != "serve":
+        print(where, file=sys.stderr)  # where the recording is, once it holds the sentences
     if not no_viewer and code == 0:
         import rerun as rr
 
@@ -85,28 +100,56 @@ def prompt(
 
 
 def sentences(stream: TextIO) -> Iterator[str]:
-    """Non-blank lines of ``stream``, with a prompt where a person types them."""
+    """Non-blank lines of ``stream``, with a prompt where a person types them. The prompt goes
+    to standard error unless standard output is the terminal too: with ``--stdout`` standard
+    output is the recording. A line that is not UTF-8 comes with its bytes escaped (lone
+    surrogates), for the analysis to refuse it alone."""
     typing = stream.isatty()
     while True:
         if typing:
             try:
-                line = input(PROMPT)
+                if sys.stdout.isatty():
+                    line = input(PROMPT)  # with line editing
+                else:
+                    print(PROMPT, end="", file=sys.stderr, flush=True)
+                    line = stream.readline()
+                    if not line:
+                        raise EOFError
             except EOFError:
                 print(file=sys.stderr)
                 return
+            except UnicodeDecodeError as e:  # a terminal in another encoding
+                print(f"warning: sentence skipped: it is not valid UTF-8 ({e.reason})", file=sys.stderr)
+                continue
         else:
-            line = stream.readline()
-            if not line:
+            buffer = getattr(stream, "buffer", None)
+            raw = buffer.readline() if buffer is not None else stream.readline()
+            if not raw:
                 return
+            line = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
         if line.strip():
             yield line.rstrip("\r\n")
+
+
+@dataclass(frozen=True)
+class SentenceOptions:
+    """How each sentence is analysed: the command line's projection, layers, label map and batch size."""
+
+    settings: ProjectionSettings
+    layers: LayerSpec = "last"
+    label_map: dict[str, str] | None = None
+    batch_size: int | None = None
+
+    @property
+    def rename(self) -> dict[str, str]:
+        return self.label_map or {}
 
 
 def show_sentence(
     text: str,
     index: int,
     model: LoadedModel,
-    settings: ProjectionSettings,
+    options: SentenceOptions,
     project: Projector | None,
     reference: ReferenceMap | None,
     recording: rr.RecordingStream | None,
@@ -118,7 +161,16 @@ def show_sentence(
     level = log.level
     log.setLevel(max(level, logging.WARNING))  # no stage timings for every sentence
     try:
-        analysis = analyze(text, model, projection=settings, project=project, reference_map=reference)
+        analysis = analyze(
+            text,
+            model,
+            projection=options.settings,
+            batch_size=options.batch_size,
+            layers=options.layers,
+            label_map=options.label_map,
+            project=project,
+            reference_map=reference,
+        )
         log_at(analysis, {SENTENCE_TIMELINE: index}, recording)
     finally:
         log.setLevel(level)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from . import __version__
+from .analysis.entities import OUTSIDE, OUTSIDE_NAME_REASON
 from .analysis.projection import ProjectionSettings
 from .errors import UserError
 from .inputs.corpus import FORMATS, SPLITS
@@ -86,6 +87,8 @@ def _label_map(value: str) -> dict[str, str]:
         model_type, sep, gold_type = (part.strip() for part in pair.partition("="))
         if not (sep and model_type and gold_type):
             raise argparse.ArgumentTypeError(f"{pair!r} is not MODEL=GOLD; write e.g. PER=PERSON,LOC=GPE")
+        if gold_type == OUTSIDE:
+            raise argparse.ArgumentTypeError(f"{pair!r}: {OUTSIDE_NAME_REASON}")
         mapping[model_type] = gold_type
     return mapping
 

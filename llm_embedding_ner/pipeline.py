@@ -30,6 +30,7 @@ from .analysis.reference_map import (
 )
 from .analysis.result import Analysis, DocumentView, Prediction
 from .inputs.documents import Corpus, Document
+from .inputs.text_input import check_unicode
 from .model.layer_selection import LayerSpec, resolve_layers, warn_if_heavy
 from .model.model_loading import DEFAULT_MODEL, LoadedModel, load_model
 from .model.token_display import show_tokens
@@ -60,6 +61,8 @@ def analyze(
     ``project`` stands in for ``projection.project_to_3d`` (the command line runs it in a
     process of its own, see projection_process).
     """
+    if isinstance(text, str):
+        check_unicode(text, "the text")  # a tokenizer raises a TypeError on a lone surrogate
     corpus = text if isinstance(text, Corpus) else Corpus([Document(text)], "text", False)
     watch = Stopwatch()
     if isinstance(model, LoadedModel):

@@ -18,16 +18,19 @@ from .viewer.test_markdown import rendered_text
 
 
 def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """The command in a new process; ``stdin`` goes in as bytes (not always UTF-8), its output
+    comes back as text."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONWARNINGS": "default"}
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "llm_embedding_ner", *args],
-        input=stdin.decode() if stdin is not None else None,
+        input=stdin,
         capture_output=True,
-        text=True,
         env=env,
         timeout=300,
         check=False,
     )
+    out, err = (stream.decode("utf-8", "replace") for stream in (done.stdout, done.stderr))
+    return subprocess.CompletedProcess(done.args, done.returncode, out, err)
 
 
 def read_timeline(path: Path, timeline: str) -> dict[str, dict[int, dict[str, Any]]]:
@@ -163,6 +166,12 @@ def bad_conll(tmp_path: Path) -> Path:
     return path
 
 
+def lone_surrogate_jsonl(tmp_path: Path) -> Path:
+    path = tmp_path / "lone.jsonl"
+    path.write_text('{"text": "Ada met Ben."}\n{"text": "Smile \\ud83d please"}\n', encoding="utf-8")
+    return path
+
+
 def no_head_model(tmp_path: Path, tokenizer_dir: Path) -> Path:
     from transformers import AutoTokenizer, BertConfig, BertModel
 
@@ -200,6 +209,16 @@ ERROR_CASES = {
         "bad.conll:3: tag 'PER'",
     ),
     "bad label map": (lambda tmp, model: ["--model", model, "--label-map", "PER"], "not MODEL=GOLD"),
+    "label map to O": (lambda tmp, model: ["--model", model, "--label-map", "PER=O"], "the outside tag"),
+    # Python hands an argument's bytes that are not UTF-8 on as lone surrogates.
+    "text not UTF-8": (
+        lambda tmp, model: ["--model", model, "--text", "Ada \udcff met"],
+        "--text is not valid UTF-8 (byte 0xff at character 4)",
+    ),
+    "lone surrogate in JSON Lines": (
+        lambda tmp, model: ["--model", model, "--file", str(lone_surrogate_jsonl(tmp))],
+        "lone.jsonl:2 is not valid Unicode (a lone surrogate, U+D83D",
+    ),
 }
 
 

@@ -97,3 +97,106 @@ def test_interactive_refuses_other_inputs_and_several_models(dslim_model_dir: Pa
         2,
         "error: --interactive works with one model; give one --model\n",
     )
+
+
+def test_a_prompt_on_a_terminal_stays_out_of_the_recording_on_stdout(
+    dslim_model_dir: Path, tmp_path: Path
+) -> None:
+    """``--interactive --stdout | rerun -`` typed at a terminal: the prompt goes to stderr, the
+    stream on stdout is a recording and nothing else."""
+    import pty
+
+    out = tmp_path / "live.rrd"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    terminal, typed = pty.openpty()
+    with open(out, "wb") as stdout:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llm_embedding_ner",
+                "--model",
+                str(dslim_model_dir),
+                "--interactive",
+                "--stdout",
+            ],
+            stdin=typed,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+    os.close(typed)
+    assert process.stderr is not None
+    os.write(terminal, b"Ada Lovelace met Charles Babbage.\n")
+    said = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        said.append(line)
+        if not line or line.startswith("sentence 0:") or "> sentence 0:" in line:
+            break
+    os.write(terminal, b"\x04")  # Ctrl-D on an empty line: the end of the input
+    rest = process.communicate(timeout=60)[1]
+    os.close(terminal)
+    assert process.returncode == 0, "".join(said) + rest
+    assert "> " in "".join(said)  # the prompt, on stderr
+    verify = subprocess.run(
+        [str(Path(sys.executable).parent / "rerun"), "rrd", "verify", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stderr
+    assert sorted(read_timeline(out, "sentence")["/text"]) == [0]
+
+
+def test_every_sentence_takes_the_layer_label_map_and_batch_options(
+    dslim_model_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """--layers, --label-map and --batch-size apply to each sentence; a line that is not UTF-8
+    is skipped with a warning and the next one is read."""
+    import io
+
+    import llm_embedding_ner.model.forward as forward
+    from llm_embedding_ner.analysis.projection import ProjectionSettings
+    from llm_embedding_ner.interactive import prompt
+    from llm_embedding_ner.model.model_loading import load_model
+    from llm_embedding_ner.options import build_parser
+
+    out = tmp_path / "live.rrd"
+    viewer = ["--interactive", "--headless", "--save", str(out)]
+    options = ["--layers", "all", "--label-map", "PER=PERSON,LOC=PLACE", "--batch-size", "3"]
+    args = build_parser().parse_args(["--model", str(dslim_model_dir), *viewer, *options])
+    batch_sizes = []
+    real_run_model = forward.run_model
+
+    def run_model(model, windows, device, batch_size, *rest, **options):  # type: ignore[no-untyped-def]
+        batch_sizes.append(batch_size)
+        return real_run_model(model, windows, device, batch_size, *rest, **options)
+
+    monkeypatch.setattr(forward, "run_model", run_model)
+    lines = b"Angela Merkel met Emmanuel Macron in Paris and London.\n"
+    lines += b"Bad \xff byte.\n" + "Ada visited Kraków.\n".encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(lines), encoding="utf-8"))
+    model = load_model(str(dslim_model_dir), "cpu")
+    assert prompt(args, model, ProjectionSettings(), None, None, None) == 0
+    assert batch_sizes == [3, 3]
+    steps = read_timeline(out, "layer")
+    assert sorted(steps["/umap_embeddings"]) == list(range(model.n_layers + 1))
+    context = read_rrd(out)["/"]
+    named = str(context)
+    assert "PERSON" in named and "PLACE" in named and "'PER'" not in named
+    sentences = read_timeline(out, "sentence")["/text"]
+    assert sorted(sentences) == [0, 1] and "Kraków" in sentences[1]["TextDocument:text"][0]
+
+
+def test_a_line_that_is_not_utf8_is_skipped_and_the_next_read(dslim_model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "live.rrd"
+    args = ["--model", str(dslim_model_dir), "--interactive", "--headless", "--save", str(out)]
+    result = run_cli(*args, stdin=b"Bad \xff byte.\nAda visited Paris.\n")
+    assert result.returncode == 0, result.stderr
+    skipped = "warning: sentence skipped: the text is not valid UTF-8 (byte 0xff at character 4)"
+    assert skipped in result.stderr
+    assert "1 sentence on the 'sentence' timeline" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"saved the recording to {out}")

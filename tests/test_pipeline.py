@@ -454,3 +454,12 @@ def test_a_document_of_dropped_characters_is_kept_and_its_words_predicted_o(
     assert analysis.gold.evaluation.word_kinds[empty.first_word] == FALSE_NEGATIVE
     assert analysis.gold.evaluation.micro.support == 3  # its gold entity is scored, as missed
     assert analysis.text[analysis.documents[2].start :].startswith("Paris")
+
+
+def test_text_a_tokenizer_cannot_read_and_types_renamed_to_o_are_user_errors(dslim_model) -> None:
+    from llm_embedding_ner.errors import UserError
+
+    with pytest.raises(UserError, match=r"not valid Unicode \(a lone surrogate, U\+D83D, at character 6\)"):
+        analyze("Smile \ud83d please", dslim_model)
+    with pytest.raises(UserError, match="PER=O: O is the outside tag"):
+        analyze("Ada Lovelace met Charles Babbage.", dslim_model, label_map={"PER": "O"})

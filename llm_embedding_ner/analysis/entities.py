@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from ..model.windows import DocumentTokens
 
 OUTSIDE = "O"
+# Why --label-map refuses TYPE=O: entities renamed to the outside tag would count as entities of
+# a type named "O" in the metrics and the suspects' classes.
+OUTSIDE_NAME_REASON = "O is the outside tag, not an entity type; map each type to an entity type"
 _STARTS = {"B", "S", "U"}
 _CONTINUES = {"I", "E", "L"}
 _CLOSES = {"E", "L", "S", "U"}
@@ -207,6 +210,10 @@ def token_classes(entities: list[Entity], token_entity: np.ndarray, types: list[
 
 
 def check_label_map(label_map: dict[str, str], model_types: list[str]) -> dict[str, str]:
+    """``label_map`` if it renames types the model has to names that can be entity types."""
+    outside = [f"{name}={gold}" for name, gold in label_map.items() if gold == OUTSIDE]
+    if outside:
+        raise UserError(f"--label-map {', '.join(outside)}: {OUTSIDE_NAME_REASON}")
     unknown = [name for name in label_map if name not in model_types]
     if unknown:
         raise UserError(

@@ -31,7 +31,7 @@ from .hf_datasets import (
     rows_to_documents,
 )
 from .tag_schemes import SCHEMES
-from .text_input import read_text, split_lines
+from .text_input import check_unicode, read_text, split_lines
 
 FORMATS = ("auto", "text", "jsonl", "conll", "parquet", "dataset")
 SPLITS = ("none", "paragraphs")
@@ -58,6 +58,7 @@ _EXTENSIONS = {
 }
 _PARQUET_MAGIC = b"PAR1"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 log = logging.getLogger("llm_embedding_ner")
 
@@ -178,6 +179,9 @@ def parse_jsonl(
             records.append((number, json.loads(line)))
         except json.JSONDecodeError as e:
             raise UserError(f"{name}:{number}: not valid JSON ({e.msg}, column {e.colno})") from None
+        if _ESCAPED_SURROGATE.search(line):  # the file is UTF-8; only an escape makes a lone half
+            for value in _strings(records[-1][1]):
+                check_unicode(value, f"{name}:{number}")
     if not records:
         raise UserError(f"{name} has no JSON lines")
     first = records[0][1]
@@ -201,3 +205,16 @@ def parse_jsonl(
         text = record.pop("text")
         documents.append(Document(text, metadata=record))
     return documents
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string in a JSON value: its keys and values, nested."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)

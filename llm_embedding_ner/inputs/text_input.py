@@ -26,7 +26,25 @@ def read_text(text: str | None = None, file: str | None = None, default: str = "
         text, source = default, "the default text"
     if not text.strip():
         raise UserError(f"the text from {source} is empty; give some words to analyse")
+    check_unicode(text, source)
     return text
+
+
+def check_unicode(text: str, source: str) -> None:
+    """Refuse text that cannot be UTF-8: lone surrogates, which Python makes of bytes that are
+    not UTF-8 in command-line arguments and lines (``surrogateescape``) and JSON makes of a
+    half of an escaped pair (``"\\ud83d"``). Tokenizers raise a TypeError on them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        code = ord(text[e.start])
+        if 0xDC80 <= code <= 0xDCFF:  # an escaped byte
+            raise UserError(
+                f"{source} is not valid UTF-8 (byte 0x{code - 0xDC00:02x} at character {e.start})"
+            ) from None
+        raise UserError(
+            f"{source} is not valid Unicode (a lone surrogate, U+{code:04X}, at character {e.start})"
+        ) from None
 
 
 def _read_file(file: str) -> str:
