@@ -23,7 +23,7 @@ from .model.model_list import ModelEntry
 from .model.model_loading import DEFAULT_MODEL
 from .options import build_parser
 from .progress import Stopwatch
-from .viewer.delivery import check_sink, discard_partial, prepare_spawn
+from .viewer.delivery import check_sink, discard_partial, named_file_line, prepare_spawn
 from .viewer.outputs import check_outputs, write_outputs
 
 if TYPE_CHECKING:
@@ -104,11 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as e:  # the viewer closed, crashed or never listened; a flush failed
         print(save_after_failure(result, source, e), file=sys.stderr)
-        return 1
+        return write_outputs(args, result, new_map) or 1  # they do not depend on the recording
     from .viewer.report import summary
 
+    log = logging.getLogger("llm_embedding_ner")
     for line in summary(result, args.suspects):
-        logging.getLogger("llm_embedding_ner").info(line)
+        log.info(line)
+    if named_file_line(args):
+        log.info(named_file_line(args))
     if closing_line:
         print(closing_line, file=sys.stderr)  # where the recording went, or where it is served
     code = write_outputs(args, result, new_map)

@@ -48,7 +48,7 @@ def prompt(
     from .analysis.entities import check_label_map, entity_types
     from .errors import UserError
     from .viewer.blueprint import camera_for, default_blueprint
-    from .viewer.delivery import chosen_sink, open_recording
+    from .viewer.delivery import chosen_sink, named_file_line, open_recording
     from .viewer.rerun_logging import log_annotation_context, log_reference_map
 
     options = SentenceOptions(settings, args.layers, args.label_map, args.batch_size)
@@ -92,6 +92,8 @@ def prompt(
     )
     if where and chosen_sink(args) != "serve":
         print(where, file=sys.stderr)  # where the recording is, once it holds the sentences
+    if named_file_line(args):
+        log.info(named_file_line(args))
     if not no_viewer and code == 0:
         import rerun as rr
 

@@ -167,7 +167,7 @@ def prepare_spawn(args: argparse.Namespace) -> str | None:
 def deliver(analysis: Result, args: argparse.Namespace, source: str, no_viewer: str | None) -> str | None:
     """Send the recording where the command line says (rerun's script options), or save it to a
     new file when ``no_viewer`` says why no viewer can be spawned. Returns the line to end the run
-    with: where the recording was saved, or where it is served; None for a viewer or stdout."""
+    with: where the recording was saved, or where it is served; None for the other sinks."""
     from .blueprint import blueprint_for
     from .comparison_logging import log_result
 
@@ -182,7 +182,7 @@ def open_recording(
 ) -> tuple[rr.RecordingStream, str | None]:
     """A recording that goes where the command line says, or to a new file when ``no_viewer``
     says why no viewer can be spawned; and the line that says where it went (None for a viewer
-    that was spawned or connected to, or for standard output)."""
+    that was spawned or connected to, or for a file or stdout the user named)."""
     import rerun as rr
 
     from .rerun_logging import APPLICATION_ID
@@ -199,11 +199,7 @@ def open_recording(
     # --serve is set up here rather than by rerun, to say where to point a browser.
     setup = argparse.Namespace(**{**vars(args), "serve": False, "headless": True}) if serving else args
     recording = rr.script_setup(setup, APPLICATION_ID, default_blueprint=blueprint)
-    if serving:
-        return recording, serve(recording, blueprint)
-    if chosen_sink(args) == "save":
-        return recording, f"saved the recording to {args.save}: {how_to_open(Path(args.save))}"
-    return recording, None
+    return recording, serve(recording, blueprint) if serving else None
 
 
 def save_after_failure(analysis: Result, source: str, error: Exception) -> str:
@@ -251,6 +247,13 @@ def _check_viewer_listening(url: str) -> None:
         raise UserError(
             f"no Rerun viewer is listening at {url}; start one with `rerun`, or use --serve or --save instead"
         ) from None
+
+
+def named_file_line(args: argparse.Namespace) -> str | None:
+    """With ``--save``, the line that ends the run: where the recording is and how to open it."""
+    if chosen_sink(args) != "save":
+        return None
+    return f"saved the recording to {args.save}: {how_to_open(Path(args.save))}"
 
 
 def discard_partial(args: argparse.Namespace) -> str:
