@@ -163,7 +163,7 @@ def run_models(
 
 def load_one(args: argparse.Namespace, entry: ModelEntry, reference: ReferenceMap | None) -> LoadedModel:
     """The one model of a run, its ``--layers`` checked (against the map's, with ``--map``)."""
-    from .analysis.reference_map import check_compatible, fingerprints
+    from .analysis.reference_map import check_fits
     from .model.model_loading import load_model, load_tokenizer
 
     with Stopwatch().stage("load model") as note:
@@ -171,8 +171,8 @@ def load_one(args: argparse.Namespace, entry: ModelEntry, reference: ReferenceMa
         model = load_model(entry.name, args.device, allow_pickle=args.allow_pickle, tokenizer=tokenizer)
         chosen = resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
         note.append(f"{model.name} on {model.device}")
-    if reference is not None:
-        check_compatible(reference, args.map, fingerprints(model.model, model.tokenizer), model.name)
+    if reference is not None:  # checked before any input is read or sentence typed
+        check_fits(reference, model, args.map)
         if args.layers != "last" and chosen != (reference.layer,):
             raise UserError(
                 f"--map {args.map} was drawn at layer {reference.layer}, and tokens are placed at the "

@@ -25,6 +25,7 @@ from .analysis.projection import ProjectionSettings, Projector
 from .analysis.reference_map import (
     MapProjector,
     ReferenceMap,
+    check_fits,
     fingerprints,
     make_map,
 )
@@ -53,7 +54,7 @@ def analyze(
 ) -> Analysis:
     """Run the NER model over ``text`` (or every document of a ``Corpus``) and project its
     token embeddings to 3D, or place them in ``reference_map`` (see analysis/reference_map.py; its
-    layer is the one shown, and its model must be this one: ``check_compatible``).
+    layer is the one shown, and a map of another model or tokenizer is refused with a UserError).
 
     ``model`` is a Hub id, a local directory, or a ``LoadedModel`` to reuse across calls.
     ``layers`` is "last", "all", or a tuple of layer numbers (0 is the embedding output).
@@ -72,6 +73,7 @@ def analyze(
             loaded = load_model(model, device)
             note.append(f"{loaded.name} on {loaded.device}")
     if reference_map is not None:
+        check_fits(reference_map, loaded)  # another model's map would place tokens anywhere
         layers, project = (reference_map.layer,), MapProjector(reference_map)
     p = predict(corpus, loaded, batch_size=batch_size, layers=layers, label_map=label_map, watch=watch)
     with watch.stage("projection") as note:

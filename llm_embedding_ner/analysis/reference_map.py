@@ -9,11 +9,12 @@ with it, near-duplicates land together, and a reference token placed again lands
 where it was. (UMAP's own ``transform`` depends on the batch and moves duplicates apart.)
 
 The file is one ``.npz`` (numpy's zip of arrays, read with ``allow_pickle=False``, so loading
-runs no code): ``hidden`` (n, d) float16, ``coordinates`` (n, 3) float32, ``document`` and
-``class_ids`` (n,) int32, and ``meta``, UTF-8 JSON as bytes, with ``format``, ``version``,
-``model``, ``model_fingerprint``, ``tokenizer_fingerprint``, ``layer``, ``settings`` (the
-projection's), ``entity_types``, ``tokens``, ``labels``, ``gold_tags`` (or null),
-``total_tokens`` and ``source``.
+runs no code): ``hidden`` (n, d) float16 (float32 when a value is beyond float16's range),
+``coordinates`` (n, 3) float32, ``document`` and ``class_ids`` (n,) int32, and ``meta``, UTF-8
+JSON as bytes, with ``format``, ``version``, ``model``, ``model_fingerprint``,
+``tokenizer_fingerprint``, ``layer``, ``settings`` (the projection's), ``entity_types``,
+``tokens``, ``labels``, ``gold_tags`` (or null), ``total_tokens`` and ``source``. Loading
+checks every field (types, shapes, lengths, finite values): a map is a file anyone can hand on.
 """
 
 from __future__ import annotations
@@ -24,15 +25,18 @@ import os
 import shutil
 import tempfile
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import UserError
 from .projection import Projection, ProjectionSettings
+
+if TYPE_CHECKING:
+    from ..model.model_loading import LoadedModel
 
 MAP_FORMAT = "llm_embedding_ner map"
 MAP_VERSION = 1
@@ -45,6 +49,12 @@ MAX_MAP_TOKENS = 50_000
 # of 0.01 and more) ten thousand times over, so it lands on its own point.
 DISTANCE_FLOOR = 1e-6
 ARRAYS = ("hidden", "coordinates", "document", "class_ids", "meta")
+META_FIELDS = (
+    "model", "model_fingerprint", "tokenizer_fingerprint", "layer", "settings", "entity_types",
+    "tokens", "labels", "gold_tags", "total_tokens", "source",
+)  # fmt: skip
+# float16's largest finite value: hidden states beyond it are kept in float32 (they would be inf).
+FLOAT16_MAX = 65504.0
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ class ReferenceMap:
     tokenizer_fingerprint: str
     layer: int  # the hidden layer the map was drawn from (0 is the embedding output)
     settings: ProjectionSettings
-    hidden: np.ndarray  # (n, d) float16
+    hidden: np.ndarray  # (n, d) float16, or float32 for values beyond float16's range
     coordinates: np.ndarray  # (n, 3) float32
     tokens: list[str]  # as shown
     labels: list[str]  # predicted
@@ -143,7 +153,7 @@ def make_map(
         fingerprints[1],
         layer,
         settings,
-        hidden[kept].astype(np.float16),
+        _compact(hidden[kept]),
         coordinates[kept].astype(np.float32),
         [tokens[i] for i in kept],
         [labels[i] for i in kept],
@@ -154,6 +164,13 @@ def make_map(
         n,
         source,
     )
+
+
+def _compact(hidden: np.ndarray) -> np.ndarray:
+    """The hidden states in float16 (half the file), or in float32 where a value is beyond
+    float16's range (it would become inf, then NaN distances)."""
+    largest = float(np.abs(hidden).max()) if hidden.size else 0.0
+    return hidden.astype(np.float16 if largest < FLOAT16_MAX else np.float32)
 
 
 def save_map(m: ReferenceMap, path: str | Path) -> None:
@@ -218,41 +235,109 @@ def load_map(path: str | Path) -> ReferenceMap:
         raise UserError(f"--map {path} is not a readable map (truncated or not a map file: {e})") from None
     try:
         meta = json.loads(arrays["meta"].tobytes().decode())
-        if meta.get("format") != MAP_FORMAT:
-            raise UserError(f"--map {path} is not a map of this tool")
-        if meta.get("version") != MAP_VERSION:
-            version = meta.get("version")
-            raise UserError(f"--map {path} is a version {version} map; this tool reads {MAP_VERSION}")
-        m = ReferenceMap(
-            str(meta["model"]),
-            str(meta["model_fingerprint"]),
-            str(meta["tokenizer_fingerprint"]),
-            int(meta["layer"]),
-            ProjectionSettings(**meta["settings"]),
-            arrays["hidden"],
-            arrays["coordinates"],
-            list(meta["tokens"]),
-            list(meta["labels"]),
-            None if meta["gold_tags"] is None else list(meta["gold_tags"]),
-            arrays["document"],
-            arrays["class_ids"],
-            list(meta["entity_types"]),
-            int(meta["total_tokens"]),
-            str(meta["source"]),
-        )
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise UserError(f"--map {path} has a damaged description ({type(e).__name__}: {e})") from None
-    n = m.hidden.shape[0] if m.hidden.ndim == 2 else 0
-    lengths = {len(m.tokens), len(m.labels), m.document.size, m.class_ids.size, n}
-    if m.gold_tags is not None:
-        lengths.add(len(m.gold_tags))
-    if n == 0 or m.coordinates.shape != (n, 3) or len(lengths) != 1:
-        raise UserError(f"--map {path} is damaged: its arrays and token lists disagree in length")
-    return m
+    if not isinstance(meta, dict) or meta.get("format") != MAP_FORMAT:
+        raise UserError(f"--map {path} is not a map of this tool")
+    if meta.get("version") != MAP_VERSION:
+        raise UserError(f"--map {path} is a version {meta.get('version')} map; this tool reads {MAP_VERSION}")
+    try:
+        return _validated(meta, arrays)
+    except _Damaged as e:
+        raise UserError(f"--map {path} is damaged: {e}") from None
 
 
-def check_compatible(m: ReferenceMap, path: str, fingerprints: tuple[str, str], model_name: str) -> None:
-    """Refuse to place a run's tokens in a map drawn by another model or tokenizer."""
+class _Damaged(Exception):
+    """One field of a map that is not what this tool writes."""
+
+
+def _validated(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> ReferenceMap:
+    """The map of these fields, each checked: types, shapes, lengths, finite values. A map is
+    a file anyone can hand over; every field is checked here so that none fails later, deep in
+    faiss or the viewer, after the model has loaded."""
+    missing = [name for name in META_FIELDS if name not in meta]
+    if missing:
+        raise _Damaged(f"its description has no {', '.join(missing)}")
+    hidden, coordinates = arrays["hidden"], arrays["coordinates"]
+    if hidden.ndim != 2 or hidden.shape[0] == 0 or hidden.shape[1] == 0:
+        raise _Damaged(f"hidden states of shape {hidden.shape}, not (tokens, width)")
+    n = hidden.shape[0]
+    if hidden.dtype not in (np.float16, np.float32) or not np.isfinite(hidden).all():
+        raise _Damaged("its hidden states are not finite 16- or 32-bit floats")
+    if coordinates.shape != (n, 3) or coordinates.dtype.kind != "f" or not np.isfinite(coordinates).all():
+        raise _Damaged(f"its coordinates are not {n:,} finite 3D points")
+    for name in ("document", "class_ids"):
+        if arrays[name].shape != (n,) or arrays[name].dtype.kind not in "iu":
+            raise _Damaged(f"{name} is not {n:,} whole numbers")
+    entity_types = _strings(meta["entity_types"], "entity_types")
+    class_ids = arrays["class_ids"]
+    if class_ids.min() < 0 or class_ids.max() > len(entity_types):
+        raise _Damaged(f"class_ids outside 0 to {len(entity_types)}, its entity types")
+    lists = {name: _strings(meta[name], name) for name in ("tokens", "labels")}
+    gold_tags = None if meta["gold_tags"] is None else _strings(meta["gold_tags"], "gold_tags")
+    for name, values in (*lists.items(), ("gold_tags", gold_tags)):
+        if values is not None and len(values) != n:
+            raise _Damaged(f"{name} has {len(values):,} entries for {n:,} tokens")
+    total = _whole(meta["total_tokens"], "total_tokens", n)
+    settings = meta["settings"]
+    if not isinstance(settings, dict) or set(settings) != {f.name for f in fields(ProjectionSettings)}:
+        raise _Damaged("its projection settings are not this tool's")
+    min_dist = settings["min_dist"]
+    if isinstance(min_dist, bool) or not isinstance(min_dist, int | float) or not 0 <= min_dist <= 1:
+        raise _Damaged(f"min_dist {min_dist!r} is not a number from 0 to 1")
+    if not isinstance(settings["metric"], str):
+        raise _Damaged(f"metric {settings['metric']!r} is not a name")
+    projection = ProjectionSettings(
+        _whole(settings["n_neighbors"], "n_neighbors", 1),
+        float(min_dist),
+        settings["metric"],
+        _whole(settings["seed"], "seed", 0),
+        None if settings["n_epochs"] is None else _whole(settings["n_epochs"], "n_epochs", 1),
+    )
+    text = {name: meta[name] for name in ("model", "model_fingerprint", "tokenizer_fingerprint", "source")}
+    for name, value in text.items():
+        if not isinstance(value, str):
+            raise _Damaged(f"{name} {value!r} is not text")
+    return ReferenceMap(
+        text["model"],
+        text["model_fingerprint"],
+        text["tokenizer_fingerprint"],
+        _whole(meta["layer"], "layer", 0),
+        projection,
+        hidden,
+        coordinates.astype(np.float32),
+        lists["tokens"],
+        lists["labels"],
+        gold_tags,
+        arrays["document"].astype(np.int64),
+        class_ids.astype(np.int64),
+        entity_types,
+        total,
+        text["source"],
+    )
+
+
+def _whole(value: object, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _Damaged(f"{name} {value!r} is not a whole number of at least {minimum:,}")
+    return value
+
+
+def _strings(value: object, name: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Damaged(f"{name} is not a list of texts")
+    return value
+
+
+def check_compatible(
+    m: ReferenceMap,
+    path: str,
+    fingerprints: tuple[str, str],
+    model_name: str,
+    width: int | None = None,
+) -> None:
+    """Refuse to place a run's tokens in a map drawn by another model or tokenizer, or whose
+    hidden states are not ``width`` wide (the model's hidden size)."""
     if fingerprints[0] != m.model_fingerprint:
         raise UserError(
             f"--map {path} was made with {m.model} (weights {m.model_fingerprint}); {model_name} has other "
@@ -263,6 +348,16 @@ def check_compatible(m: ReferenceMap, path: str, fingerprints: tuple[str, str], 
             f"--map {path} was made with another tokenizer than {model_name}'s "
             f"({m.tokenizer_fingerprint}, this one {fingerprints[1]})"
         )
+    if width is not None and m.hidden.shape[1] != width:
+        raise UserError(
+            f"--map {path} is damaged: its hidden states are {m.hidden.shape[1]} wide, {model_name}'s {width}"
+        )
+
+
+def check_fits(m: ReferenceMap, loaded: LoadedModel, path: str = "(the reference map)") -> None:
+    """``check_compatible`` for a loaded model: its weights, its tokenizer, its hidden size."""
+    width = getattr(loaded.model.config, "hidden_size", None)
+    check_compatible(m, path, fingerprints(loaded.model, loaded.tokenizer), loaded.name, width)
 
 
 def place(m: ReferenceMap, vectors: np.ndarray, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -86,6 +86,29 @@ def run_paths(
     return [(o, p) for o, p in outputs if p], [(o, p) for o, p in inputs if p]
 
 
+def check_no_projection(args: argparse.Namespace) -> None:
+    """With ``--map`` no projection is fitted: each token is placed among its map neighbours
+    (the map's count, cosine), so the projection's options would be silently ignored."""
+    from ..analysis.projection import ProjectionSettings
+
+    defaults = ProjectionSettings()
+    given = [
+        option
+        for option, value, default in (
+            ("--n-neighbors", args.n_neighbors, defaults.n_neighbors),
+            ("--min-dist", args.min_dist, defaults.min_dist),
+            ("--metric", args.metric, defaults.metric),
+            ("--seed", args.seed, defaults.seed),
+        )
+        if value != default
+    ]
+    if given:
+        raise UserError(
+            f"--map places tokens among their nearest map tokens (the map's count, by cosine distance) "
+            f"and fits no projection: leave out {', '.join(given)}"
+        )
+
+
 def check_outputs(args: argparse.Namespace, n_models: int, model_names: list[str] | None = None) -> None:
     """The options that choose outputs and inputs of a run, against each other and the files;
     ``model_names``: the ``--model`` values as given (a directory's files are inputs)."""
@@ -98,6 +121,8 @@ def check_outputs(args: argparse.Namespace, n_models: int, model_names: list[str
     for option, value in one_model.items():
         if value and n_models > 1:
             raise UserError(f"{option} works with one model; give one --model")
+    if args.map:
+        check_no_projection(args)
     if args.save_map and args.map:
         raise UserError("--save-map draws a new map and --map places tokens in one: give one of them")
     if args.interactive and (

@@ -4,7 +4,9 @@ tokens land among map tokens of their type."""
 
 from __future__ import annotations
 
+import re
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -260,3 +262,80 @@ def test_maps_that_do_not_fit_the_run_are_refused_before_any_work(
         assert line.startswith("error: ") and said in line, result.stderr
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "r.rrd").exists()
+
+
+def rewritten(path: Path, target: Path, meta: object = None, **arrays: np.ndarray) -> Path:
+    """The map at ``path`` with its description (``meta``, a change to apply or a whole new
+    value) and some arrays replaced, written to ``target``."""
+    import json
+
+    with np.load(path, allow_pickle=False) as data:
+        fields = {name: data[name] for name in data.files}
+    description = json.loads(fields["meta"].tobytes().decode())
+    if callable(meta):
+        meta(description)
+    elif meta is not None:
+        description = meta
+    fields["meta"] = np.frombuffer(json.dumps(description).encode(), dtype=np.uint8)
+    np.savez(target, **(fields | arrays))
+    return target
+
+
+def test_every_field_of_a_map_is_checked_when_it_loads(tmp_path: Path) -> None:
+    """A map changed in one field, as a damaged or crafted file would be: one UserError line
+    when loading, never an exception from faiss, scipy or the viewer later on."""
+    good = tmp_path / "good.npz"
+    save_map(synthetic_map(), good)
+    n = len(load_map(good).tokens)
+
+    def setting(name: str, value: object):  # noqa: ANN202
+        return lambda meta: meta["settings"].__setitem__(name, value)
+
+    cases = {
+        "a list": ({"meta": ["llm_embedding_ner map"]}, "not a map of this tool"),
+        "n_neighbors text": ({"meta": setting("n_neighbors", "15")}, "n_neighbors '15' is not a whole"),
+        "n_neighbors 0": ({"meta": setting("n_neighbors", 0)}, "n_neighbors 0 is not a whole"),
+        "n_neighbors negative": ({"meta": setting("n_neighbors", -3)}, "n_neighbors -3"),
+        "min_dist": ({"meta": setting("min_dist", 7)}, "min_dist 7 is not a number from 0 to 1"),
+        "layer": ({"meta": lambda meta: meta.__setitem__("layer", "six")}, "layer 'six'"),
+        "tokens": ({"meta": lambda meta: meta.__setitem__("tokens", meta["tokens"][:-1])}, "tokens has"),
+        "document 2-D": ({"document": np.zeros((n, 2), np.int32)}, "document is not"),
+        "coordinates NaN": ({"coordinates": np.full((n, 3), np.nan, np.float32)}, "coordinates are not"),
+        "hidden inf": ({"hidden": np.full((n, 32), np.inf, np.float16)}, "hidden states are not finite"),
+        "hidden 1-D": ({"hidden": np.zeros(n, np.float16)}, "hidden states of shape"),
+        "class ids": ({"class_ids": np.full(n, 9, np.int32)}, "class_ids outside 0 to 2"),
+    }
+    for name, (change, said) in cases.items():
+        meta = change.pop("meta", None)
+        path = rewritten(good, tmp_path / f"{name}.npz", meta, **change)
+        with pytest.raises(UserError, match=re.escape(said)) as caught:
+            load_map(path)
+        assert "\n" not in str(caught.value), name
+
+
+def test_hidden_states_beyond_float16_are_kept_exactly(tmp_path: Path) -> None:
+    m = synthetic_map()
+    hidden = np.random.default_rng(0).normal(size=(600, 32)).astype(np.float32) * 1e5
+    large = make_map(
+        hidden, m.coordinates, model="m", fingerprints=("w" * 16, "t" * 16), layer=6,
+        settings=ProjectionSettings(), tokens=m.tokens, labels=m.labels, gold_tags=m.gold_tags,
+        document=m.document, class_ids=m.class_ids, entity_types=m.entity_types, source="large",
+    )  # fmt: skip
+    save_map(large, tmp_path / "large.npz")
+    back = load_map(tmp_path / "large.npz")
+    assert np.isfinite(back.hidden).all()
+    np.testing.assert_array_equal(back.hidden, hidden)
+    _, nearest = place(back, hidden[:5])
+    assert nearest[:, 0].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_analyze_refuses_a_map_that_does_not_fit_the_model(dslim_model, ontonotes_model, tmp_path) -> None:
+    """The Python API checks what the command line checks: another model's map, or a map whose
+    hidden states are of another width, is a UserError, not a faiss assertion."""
+    text = "Ada Lovelace met Charles Babbage in London."
+    m = map_of(analyze(text, dslim_model), dslim_model)
+    with pytest.raises(UserError, match="has other weights"):
+        analyze(text, ontonotes_model, reference_map=m)
+    narrow = replace(m, hidden=m.hidden[:, :16])
+    with pytest.raises(UserError, match="its hidden states are 16 wide"):
+        analyze(text, dslim_model, reference_map=narrow)

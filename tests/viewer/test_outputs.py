@@ -79,3 +79,12 @@ def test_clashing_paths_end_the_command_before_the_model_loads(inputs: dict[str,
         f"error: --save {inputs['file']} is the input --file {inputs['file']}: name a new file"
     ]
     assert inputs["file"].read_bytes() == before
+
+
+def test_projection_options_with_a_map_are_refused_not_ignored(inputs: dict[str, Path]) -> None:
+    """Tokens placed in a map are placed among the map's nearest tokens by cosine: --metric and
+    the other projection options would do nothing."""
+    for option, value in (("--metric", "euclidean"), ("--n-neighbors", "30"), ("--seed", "7")):
+        with pytest.raises(UserError, match=f"fits no projection: leave out {option}"):
+            check("--map", str(inputs["map"]), option, value)
+    check("--map", str(inputs["map"]), "--metric", "cosine")  # the defaults say nothing new
