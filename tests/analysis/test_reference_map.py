@@ -288,7 +288,7 @@ def test_every_field_of_a_map_is_checked_when_it_loads(tmp_path: Path) -> None:
     save_map(synthetic_map(), good)
     n = len(load_map(good).tokens)
 
-    def setting(name: str, value: object):  # noqa: ANN202
+    def setting(name: str, value: object):
         return lambda meta: meta["settings"].__setitem__(name, value)
 
     cases = {
