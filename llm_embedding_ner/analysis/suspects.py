@@ -2,8 +2,11 @@
 
 A suspect is a span of words in one sentence: a gold entity of the wrong type, an entity the
 annotators missed (gold ``O``), a spurious one, or one with the wrong boundaries. Candidates are
-the gold entities, the model's entities, and every other place where a string that is a gold
-entity somewhere occurs with gold ``O``. Three kinds of evidence score each one, each in [0, 1]:
+the gold entities, and the spans of gold ``O`` words that are a model's entity or, elsewhere in
+the input, a gold entity. So a suspect's span and gold label are always what the annotation
+says: a gold entity (wrong type, spurious, boundaries) or words it leaves outside (missed); a
+model entity that only partly covers gold entities is evidence about those, both spans named.
+Three kinds of evidence score each one, each in [0, 1]:
 
 - **model**: cleanlab's label quality of each word's gold class (``cleanlab.token_classification``,
   on word-level classes: ``O`` and the entity types, B-/I- probabilities summed), the span's worst
@@ -17,9 +20,10 @@ entity somewhere occurs with gold ``O``. Three kinds of evidence score each one,
 The score is their weighted sum (``WEIGHTS``: model and consistency; the neighbours' votes are
 reported with every suspect but, measured, did not improve the ranking); the suggested label is
 the class the same weights favour. A candidate is a suspect when the suggestion differs from the
-gold annotation (another label, or the model's entity with other boundaries); overlapping
-suspects in one sentence keep the highest-scoring one. Gold types the model cannot predict are
-not judged (every entity of them would look wrong). Pure functions over plain arrays: no model, no viewer.
+gold annotation (another label, or the model's entity with other boundaries); suspects whose
+words or model entities overlap in one sentence are one error and keep the highest-scoring one.
+Gold types the model cannot predict are not judged (every entity of them would look wrong). Pure
+functions over plain arrays: no model, no viewer.
 """
 
 from __future__ import annotations
@@ -75,6 +79,9 @@ class Suspect:
     sentence: int = -1
     words: tuple[int, int] = (0, 0)
     sentence_words: tuple[str, ...] = ()
+    # The words the disagreement covers: the span, and the model's entities over it. Two
+    # suspects whose extents overlap are one error (the lower-ranked is dropped).
+    extent: tuple[int, int] | None = None
 
     @property
     def text(self) -> str:
@@ -159,13 +166,16 @@ def find_suspects(w: Words, weights: tuple[float, float, float] = WEIGHTS) -> li
     predicted = chunks(w.predicted_tags, w.sentence)
     gold_at = {(s, e): t for t, s, e in gold_chunks}
     occurrences = _occurrences(w, gold_at, gold_ids)
-    spans = set(gold_at) | {(s, e) for _, s, e in predicted}
-    spans |= {span for found in occurrences.values() for span in found}
-    # Each candidate's gold label. A gold type the model cannot predict (no --label-map to its
-    # own name) gets probability 0 everywhere: every entity of it would look wrong, so none is
-    # judged (gold.py says so).
+    # Candidates: each gold entity, and each span of gold O words that the model or another
+    # place in the corpus makes an entity. A model entity that only partly covers gold entities
+    # is not a candidate of its own: it is evidence about the gold entities it touches (their
+    # boundaries or type), so that a suspect's gold label is always what the annotation says.
+    spans = {(s, e) for _, s, e in predicted} | {span for found in occurrences.values() for span in found}
+    candidates = dict(gold_at)
+    candidates |= {span: OUTSIDE for span in spans if not gold_ids[span[0] : span[1]].any()}
+    # A gold type the model cannot predict (no --label-map to its own name) gets probability 0
+    # everywhere: every entity of it would look wrong, so none is judged (gold.py says so).
     unknown = set(unpredictable_classes(w))
-    candidates = {span: gold_at.get(span) or _gold_label(w, gold_ids[span[0] : span[1]]) for span in spans}
     candidates = {span: label for span, label in candidates.items() if label not in unknown}
     predicted_at: dict[int, list[Chunk]] = defaultdict(list)  # by sentence
     for chunk in predicted:
@@ -234,9 +244,7 @@ def _judge(
         [t, s, e] for t, s, e in predicted_at.get(int(w.sentence[start]), []) if s < end and start < e
     ]
     kind = _kind(gold, suggested, span_gold, model_entities, (start, end))
-    if kind is None:
-        return None
-    if score < MIN_SCORE:
+    if kind is None or score < MIN_SCORE:
         return None
     evidence: dict[str, object] = {
         "model": {
@@ -252,10 +260,17 @@ def _judge(
         },
         "consistency": dict(Counter(others.values())),
     }
-    if kind == "boundaries":
-        evidence["gold_entities"] = _gold_entities_inside(w, start, end)
+    if model_entities and span_gold is not None:
+        # The model's own entities over this gold entity: both spans, for boundaries and for a
+        # type the model reads over other words.
+        first = min(start, *(int(m[1]) for m in model_entities))
+        last = max(end, *(int(m[2]) for m in model_entities))
+        evidence["gold_entities"] = _gold_entities_inside(w, first, last)
         evidence["model_entities"] = model_entities
-    return Suspect(start, end, gold, suggested, kind, round(score, 6), evidence)
+        extent = (first, last)
+    else:
+        extent = (start, end)
+    return Suspect(start, end, gold, suggested, kind, round(score, 6), evidence, extent=extent)
 
 
 def _kind(
@@ -273,18 +288,8 @@ def _kind(
         other_bounds = [m for m in model_entities if m[0] == span_gold and (m[1], m[2]) != span]
         exact = any((m[1], m[2]) == span for m in model_entities)
         return "boundaries" if other_bounds and not exact else None
-    if gold == OUTSIDE:  # every word O
-        return None if suggested == OUTSIDE else "missed entity"
-    # Partly inside gold entities: the model's entity, with boundaries of its own.
-    if suggested == OUTSIDE or not any((m[1], m[2]) == span for m in model_entities):
-        return None
-    return "boundaries" if suggested == gold else "wrong type"
-
-
-def _gold_label(w: Words, ids: np.ndarray) -> str:
-    """A span's gold label: the type of its first gold entity word, or O if it has none."""
-    inside = ids[ids > 0]
-    return w.classes[int(inside[0])] if inside.size else OUTSIDE
+    # Every word gold O.
+    return None if suggested == OUTSIDE else "missed entity"
 
 
 def _predicted_label(w: Words, start: int, end: int) -> str:
@@ -330,13 +335,15 @@ def _occurrences(
 
 
 def _without_overlaps(ranked: list[Suspect], sentence: np.ndarray) -> list[Suspect]:
-    """``ranked`` without any suspect that overlaps a higher-ranked one (one error, one suspect)."""
+    """``ranked`` without any suspect whose extent overlaps a higher-ranked one's (one error,
+    one suspect)."""
     taken: dict[int, list[tuple[int, int]]] = defaultdict(list)
     kept: list[Suspect] = []
     for s in ranked:
+        first, end = s.extent or (s.first_word, s.end_word)
         spans = taken[int(sentence[s.first_word])]
-        if any(s.first_word < e and b < s.end_word for b, e in spans):
+        if any(first < e and b < end for b, e in spans):
             continue
-        spans.append((s.first_word, s.end_word))
+        spans.append((first, end))
         kept.append(s)
     return kept

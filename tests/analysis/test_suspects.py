@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from llm_embedding_ner.analysis.evaluation import chunks
 from llm_embedding_ner.analysis.suspects import Words, find_suspects, word_probabilities
+from llm_embedding_ner.inputs.tag_schemes import to_iob2
 
 CLASSES = ["O", "LOC", "PER", "ORG", "MISC"]
 
@@ -157,3 +158,61 @@ def test_word_probabilities_sum_each_types_labels_and_rename() -> None:
     p = np.asarray([[0.1, 0.2, 0.3, 0.1, 0.1, 0.2]], np.float32)
     merged = word_probabilities(p, labels, {"ORG": "MISC"}, ["O", "PER", "LOC", "MISC"])
     np.testing.assert_allclose(merged, [[0.1, 0.5, 0.2, 0.2]], rtol=1e-6)
+
+
+def test_a_model_entity_over_more_words_than_the_gold_one_names_the_gold_entity() -> None:
+    """Gold ``Bitar`` PER, the model's ``said Bitar Club`` ORG: the suspect is the gold entity,
+    PER -> ORG, with the model's span in the evidence, not a span whose gold label is made up."""
+    sentence = [("Mr", "O"), ("Hatem", "O"), ("said", "O"), ("Bitar", "B-PER"), ("Club", "O"), ("won", "O")]
+    words, gold, sentence_ids = sentence_words([sentence, *CLEAN])
+    predicted = ["O", "O", "B-ORG", "I-ORG", "I-ORG", "O", *gold[6:]]
+    probabilities = model_probabilities(predicted, confidence=0.95)
+    votes = np.full((len(words), 5), -1)
+    found = find_suspects(Words(words, gold, predicted, sentence_ids, CLASSES, probabilities, votes))
+    (suspect,) = [s for s in found if sentence_ids[s.first_word] == 0]
+    assert (suspect.first_word, suspect.end_word, suspect.gold) == (3, 4, "PER")
+    assert (suspect.suggested, suspect.kind) == ("ORG", "wrong type")
+    assert suspect.evidence["model_entities"] == [["ORG", 2, 5]]
+    assert suspect.evidence["gold_entities"] == [["PER", 3, 4]]
+
+
+def test_a_gold_entity_the_model_splits_is_one_suspect_naming_it() -> None:
+    """Gold ``New York`` LOC, the model's ``New`` PER and ``York`` LOC: one suspect, the gold
+    span, both spans in its evidence."""
+    york = [("in", "O"), ("New", "B-LOC"), ("York", "I-LOC"), ("today", "O")]
+    sentences = [york, [("New", "B-LOC"), ("York", "I-LOC")], *CLEAN]
+    words, gold, sentence_ids = sentence_words(sentences)
+    predicted = ["O", "B-PER", "B-LOC", "O", *gold[4:]]
+    probabilities = model_probabilities(predicted, confidence=0.95)
+    votes = np.full((len(words), 5), -1)
+    found = find_suspects(Words(words, gold, predicted, sentence_ids, CLASSES, probabilities, votes))
+    (suspect,) = [s for s in found if sentence_ids[s.first_word] == 0]
+    assert (suspect.first_word, suspect.end_word, suspect.gold) == (1, 3, "LOC")
+    assert suspect.kind in ("boundaries", "wrong type")
+    assert suspect.evidence["model_entities"] == [["PER", 1, 2], ["LOC", 2, 3]]
+    assert suspect.evidence["gold_entities"] == [["LOC", 1, 3]]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_a_suspect_states_the_gold_annotation_exactly(data: st.DataObject) -> None:
+    """Whatever the model predicts: a wrong type, spurious entity or boundaries suspect is a
+    gold entity with its gold type; a missed entity is words that are all gold O."""
+    n = data.draw(st.integers(1, 30))
+    tag = st.sampled_from(["O", "B-LOC", "I-LOC", "B-PER", "I-PER", "B-ORG"])
+    tags = data.draw(st.lists(tag, min_size=n, max_size=n))
+    predicted = data.draw(st.lists(tag, min_size=n, max_size=n))
+    sentence = np.zeros(n, dtype=np.int64)
+    words = data.draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=n, max_size=n))
+    rng = np.random.default_rng(data.draw(st.integers(0, 1000)))
+    probabilities = rng.dirichlet(np.ones(len(CLASSES)) * 0.3, size=n).astype(np.float32)
+    votes = rng.integers(-1, len(CLASSES), size=(n, 5))
+    gold_tags = to_iob2(tags)
+    gold_entities = {(s, e): t for t, s, e in chunks(gold_tags, sentence)}
+    for s in find_suspects(
+        Words(words, gold_tags, to_iob2(predicted), sentence, CLASSES, probabilities, votes)
+    ):
+        if s.kind == "missed entity":
+            assert s.gold == "O" and all(t == "O" for t in gold_tags[s.first_word : s.end_word])
+        else:
+            assert gold_entities.get((s.first_word, s.end_word)) == s.gold, s
