@@ -43,6 +43,7 @@ def view_layers(
     views: list[LayerView] = []
     method = "umap"
     progress = throttled("projection: {done}/{total} layers")
+    progress(0, len(layer_numbers))  # the clock starts with the first layer
     for step, i in enumerate(reversed(range(len(layer_numbers))), start=1):
         k = max(settings.n_neighbors - 1, NEAREST_SHOWN)
         neighbours = nearest_neighbours(hidden[i], k, settings.metric, settings.seed)
