@@ -164,6 +164,8 @@ def locate(
     start, end = int(sentence_bounds[at]), int(sentence_bounds[at + 1])
     in_doc = docs[document].word_sentence
     sentence = int(in_doc[s.first_word - int(word_starts[document])]) if in_doc is not None else 0
+    origins = docs[document].sentence_origins
+    origin = origins[sentence] if origins is not None else {}
     evidence = dict(s.evidence)
     for key in ("gold_entities", "model_entities"):
         if key in evidence:
@@ -175,4 +177,5 @@ def locate(
         words=(s.first_word - start, s.end_word - start),
         sentence_words=tuple(texts[start:end]),
         evidence=evidence,
+        origin=origin,
     )

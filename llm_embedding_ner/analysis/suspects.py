@@ -80,6 +80,7 @@ class Suspect:
     sentence: int = -1
     words: tuple[int, int] = (0, 0)
     sentence_words: tuple[str, ...] = ()
+    origin: dict[str, object] = field(default_factory=dict)  # the sentence's place in the input file
     # The words the disagreement covers: the span, and the model's entities over it. Two
     # suspects whose extents overlap are one error (the lower-ranked is dropped).
     extent: tuple[int, int] | None = None
@@ -105,6 +106,7 @@ class Suspect:
             "score": self.score,
             "evidence": {"kind": self.kind, **self.evidence},
             "context": self.context,
+            **({"origin": self.origin} if self.origin else {}),
         }
 
 

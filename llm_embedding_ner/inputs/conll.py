@@ -86,7 +86,11 @@ def parse_conll(raw: str, name: str, scheme: str = "auto") -> list[Document]:
         name,
     )
     return [
-        words_document([[word for word, _, _ in sentences[s]] for s in indices], [tags[s] for s in indices])
+        words_document(
+            [[word for word, _, _ in sentences[s]] for s in indices],
+            [tags[s] for s in indices],
+            origins=[{"line": sentences[s][0][2]} for s in indices],
+        )
         for indices in documents
         if indices
     ]

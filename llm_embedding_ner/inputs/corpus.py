@@ -191,7 +191,7 @@ def parse_jsonl(
                 f'{name}: its lines have "text", "{TOKENS}" and "{TAGS}": read "{TOKENS}" and "{TAGS}" '
                 '(gold labels to score), "text" shown as metadata'
             )
-        rows = [row_from_record(record, f"{name}:{number}") for number, record in records]
+        rows = [row_from_record(record, f"{name}:{number}", {"line": number}) for number, record in records]
         return rows_to_documents(rows, name, label_names, scheme)
     documents = []
     for number, record in records:

@@ -21,6 +21,10 @@ class Document:
     words: list[tuple[int, int]] | None = None  # character span of each gold word in ``text``
     gold_tags: list[str] | None = None  # IOB2, one per word
     word_sentence: np.ndarray | None = None  # (n_words,) sentence index of each word
+    # Where each sentence is in the input, to find it again: {"line": 12} (1-based, in a text
+    # file, empty lines counted), {"row": 12} (0-based, in a table, empty rows counted), and the
+    # row's "id" where it has one.
+    sentence_origins: list[dict[str, object]] | None = None
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,10 @@ class Corpus:
 
 
 def words_document(
-    sentences: list[list[str]], tags: list[list[str]], metadata: dict[str, object] | None = None
+    sentences: list[list[str]],
+    tags: list[list[str]],
+    metadata: dict[str, object] | None = None,
+    origins: list[dict[str, object]] | None = None,
 ) -> Document:
     """A document of gold ``sentences`` (lists of words) and their IOB2 ``tags``: its text is the
     words joined by spaces, one sentence per line."""
@@ -61,4 +68,5 @@ def words_document(
         words,
         [tag for sentence_tags in tags for tag in sentence_tags],
         np.asarray(word_sentence, dtype=np.int64),
+        origins,
     )

@@ -32,10 +32,12 @@ class Row:
     where: str  # "train.jsonl:12", "data.parquet, row 12": for messages
     document: object = None  # rows with equal consecutive values form one document
     metadata: dict[str, object] = field(default_factory=dict)
+    origin: dict[str, object] = field(default_factory=dict)  # {"line": N} or {"row": N}, and "id"
 
 
-def row_from_record(record: object, where: str) -> Row:
-    """A ``Row`` from one parsed record (a JSON object, a Parquet or Arrow row), checked."""
+def row_from_record(record: object, where: str, origin: dict[str, object] | None = None) -> Row:
+    """A ``Row`` from one parsed record (a JSON object, a Parquet or Arrow row), checked;
+    ``origin``: where it is in its file ({"line": N} or {"row": N})."""
     if not isinstance(record, dict) or not isinstance(record.get(TOKENS), list):
         raise UserError(f'{where}: each row needs a "{TOKENS}" list (and "{TAGS}")')
     tokens, tags = record[TOKENS], record.get(TAGS)
@@ -52,7 +54,10 @@ def row_from_record(record: object, where: str) -> Row:
         for key, value in record.items()
         if key not in (TOKENS, TAGS, DOCUMENT) and isinstance(value, str | int | float | bool)
     }
-    return Row(tokens, tags, where, record.get(DOCUMENT), metadata)
+    place = dict(origin or {})
+    if isinstance(record.get("id"), str | int) and not isinstance(record.get("id"), bool):
+        place["id"] = record["id"]  # datasets' own key for a row, where it has one
+    return Row(tokens, tags, where, record.get(DOCUMENT), metadata, place)
 
 
 def _is_int(value: object) -> bool:
@@ -75,7 +80,11 @@ def rows_to_documents(
             continue
         group = rows[first:end]
         metadata = {DOCUMENT: group[0].document} if group[0].document is not None else group[0].metadata
-        documents.append(words_document([row.tokens for row in group], iob2[first:end], metadata))
+        documents.append(
+            words_document(
+                [row.tokens for row in group], iob2[first:end], metadata, [row.origin for row in group]
+            )
+        )
         first = end
     return documents
 
@@ -125,7 +134,7 @@ def read_parquet(path: Path, name: str, label_names: list[str] | None, scheme: s
         if saved:
             label_names = class_label_names(json.loads(saved).get("info", {}).get("features"))
     records = table.to_pylist()
-    rows = [row_from_record(record, f"{name}, row {i}") for i, record in enumerate(records)]
+    rows = [row_from_record(record, f"{name}, row {i}", {"row": i}) for i, record in enumerate(records)]
     return rows_to_documents(rows, name, label_names, scheme)
 
 
@@ -152,7 +161,9 @@ def read_saved_dataset(path: Path, name: str, label_names: list[str] | None, sch
         raise UserError(f"{name} is not a dataset saved with save_to_disk ({first_line(e)})") from None
     if label_names is None:
         label_names = class_label_names(dataset.features.to_dict())
-    rows = [row_from_record(record, f"{name}, row {i}") for i, record in enumerate(dataset.to_list())]
+    rows = [
+        row_from_record(record, f"{name}, row {i}", {"row": i}) for i, record in enumerate(dataset.to_list())
+    ]
     return rows_to_documents(rows, name, label_names, scheme)
 
 

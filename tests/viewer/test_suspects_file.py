@@ -180,3 +180,33 @@ def test_input_without_gold_labels_logs_no_suspects(dslim_model_dir: Path, tmp_p
     assert "suspect" not in result.stderr
     logged = read_rrd(out)
     assert "/suspects" not in logged and "/umap_embeddings_suspects" not in logged
+
+
+def test_each_suspect_names_its_sentence_line_or_row_in_the_input(dslim_model, tmp_path: Path) -> None:
+    """A suspect can be joined back to its input: the CoNLL line its sentence starts on, the
+    JSON Lines line (empty lines counted, as an editor counts them) and the row's id."""
+    from llm_embedding_ner.inputs.corpus import read_corpus
+
+    conll = tmp_path / "dev.conll"
+    conll.write_text(conll_text(seed=11, iob1=False), encoding="utf-8")
+    lines = conll.read_text(encoding="utf-8").split("\n")
+    found = analyze(read_corpus(None, str(conll), ""), dslim_model).suspects
+    assert found
+    for s in found:
+        record = s.record(1)
+        assert lines[record["origin"]["line"] - 1].split()[0] == s.sentence_words[0]
+
+    rows = []
+    for i, sentence in enumerate(conll_text(seed=11, iob1=False).split("\n\n")):
+        pairs = [line.split() for line in sentence.splitlines() if not line.startswith("-DOCSTART-")]
+        if pairs:
+            rows.append({"id": f"s{i}", "tokens": [p[0] for p in pairs], "ner_tags": [p[-1] for p in pairs]})
+    jsonl = tmp_path / "dev.jsonl"
+    jsonl.write_text("\n\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")  # empty lines between
+    written = jsonl.read_text(encoding="utf-8").split("\n")
+    found = analyze(read_corpus(None, str(jsonl), ""), dslim_model).suspects
+    assert found
+    for s in found:
+        origin = s.record(1)["origin"]
+        row = json.loads(written[origin["line"] - 1])
+        assert row["id"] == origin["id"] and row["tokens"] == list(s.sentence_words)
