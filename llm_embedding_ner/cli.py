@@ -79,7 +79,17 @@ def main(argv: list[str] | None = None) -> int:
             args.text, args.file, DEFAULT_TEXT, args.format, args.split, args.scheme, args.label_names
         )
         if args.suspects and not corpus.has_gold:
-            raise UserError(f"--suspects checks gold labels, and {source_name(args.file)} has none")
+            given = (
+                source_name(args.file)
+                if args.file
+                else "--text"
+                if args.text is not None
+                else "the default text"
+            )
+            raise UserError(
+                f"--suspects checks gold labels, and {given} has none: give a --file with gold labels "
+                "(CoNLL, JSON Lines with tokens and ner_tags, a dataset)"
+            )
         result, new_map = run_models(args, entries, corpus, settings, project, reference)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -164,9 +174,11 @@ def run_models(
 def load_one(args: argparse.Namespace, entry: ModelEntry, reference: ReferenceMap | None) -> LoadedModel:
     """The one model of a run, its ``--layers`` checked (against the map's, with ``--map``)."""
     from .analysis.reference_map import check_fits
-    from .model.model_loading import load_model, load_tokenizer
+    from .model.model_loading import import_model_libraries, load_model, load_tokenizer
 
-    with Stopwatch().stage("load model") as note:
+    watch = Stopwatch()
+    import_model_libraries(watch)
+    with watch.stage("load model") as note:
         tokenizer = load_tokenizer(entry.tokenizer_from) if entry.tokenizer_from else None
         model = load_model(entry.name, args.device, allow_pickle=args.allow_pickle, tokenizer=tokenizer)
         chosen = resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work

@@ -33,7 +33,13 @@ from .errors import UserError
 from .inputs.documents import Corpus
 from .model.layer_selection import HEAVY_LAYERS_GIB, LayerSpec, resolve_layers
 from .model.model_list import ModelEntry
-from .model.model_loading import LoadedModel, has_token_head, inspect_model, load_model
+from .model.model_loading import (
+    LoadedModel,
+    has_token_head,
+    import_model_libraries,
+    inspect_model,
+    load_model,
+)
 from .pipeline import assemble, predict
 from .progress import Stopwatch
 
@@ -136,6 +142,7 @@ def run_each(
     for index, entry in enumerate(entries):
         log.info("model %d/%d: %s", index + 1, len(entries), entry.name)
         watch = Stopwatch()
+        import_model_libraries(watch)
         with watch.stage("load model") as note:
             loaded = load(
                 entry.name,

@@ -33,7 +33,7 @@ from .analysis.result import Analysis, DocumentView, Prediction
 from .inputs.documents import Corpus, Document
 from .inputs.text_input import check_unicode
 from .model.layer_selection import LayerSpec, resolve_layers, warn_if_heavy
-from .model.model_loading import DEFAULT_MODEL, LoadedModel, load_model
+from .model.model_loading import DEFAULT_MODEL, LoadedModel, import_model_libraries, load_model
 from .model.token_display import show_tokens
 from .progress import Stopwatch, throttled
 
@@ -69,6 +69,7 @@ def analyze(
     if isinstance(model, LoadedModel):
         loaded = model
     else:
+        import_model_libraries(watch)
         with watch.stage("load model") as note:
             loaded = load_model(model, device)
             note.append(f"{loaded.name} on {loaded.device}")

@@ -73,6 +73,10 @@ def test_end_to_end_recording(dslim_model, dslim_model_dir: Path, tmp_path: Path
     result = run_cli("--model", str(dslim_model_dir), "--text", text, "--headless", "--save", str(out))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
+    # The first run's imports are timed as such, not as the model's loading.
+    stages = [line.split()[0] for line in result.stderr.splitlines()]
+    assert stages.index("imports") + 1 == stages.index("load") and "torch and transformers" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"saved the recording to {out}: open it with")
 
     logged = read_rrd(out)
     assert {"/", "/text", "/tokenized_text", "/named_entities", "/umap_embeddings"} <= set(logged)
@@ -209,6 +213,10 @@ ERROR_CASES = {
         "bad.conll:3: tag 'PER'",
     ),
     "bad label map": (lambda tmp, model: ["--model", model, "--label-map", "PER"], "not MODEL=GOLD"),
+    "suspects of a text": (
+        lambda tmp, model: ["--model", model, "--text", "Ada met Ben.", "--suspects", str(tmp / "s.jsonl")],
+        "--suspects checks gold labels, and --text has none",
+    ),
     "label map to O": (lambda tmp, model: ["--model", model, "--label-map", "PER=O"], "the outside tag"),
     # Python hands an argument's bytes that are not UTF-8 on as lone surrogates.
     "text not UTF-8": (

@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 import pickle
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError, first_line
+from ..progress import Stopwatch
 from .weights import check_weights, pickle_only
 
 log = logging.getLogger("llm_embedding_ner")
@@ -324,3 +326,16 @@ def _unreachable(name: str, error: Exception) -> str:
         f"cannot download model {name!r} from the Hugging Face Hub: {first_line(error)} Check the id. "
         f"{WITHOUT_NETWORK}"
     )
+
+
+def import_model_libraries(watch: Stopwatch) -> None:
+    """Import torch and transformers' model loading, timed as the stage ``imports``: seconds on a
+    first run (thousands of modules), where an 8 MB model's weights load in a tenth of one, so
+    that the ``load model`` line measures the model. Nothing when already imported."""
+    if "transformers.modeling_utils" in sys.modules:
+        return
+    with watch.stage("imports") as note:
+        import torch  # noqa: F401
+        import transformers.modeling_utils  # noqa: F401  what loading any model imports
+
+        note.append("torch and transformers, once per process")
