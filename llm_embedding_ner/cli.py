@@ -177,12 +177,14 @@ def load_one(args: argparse.Namespace, entry: ModelEntry, reference: ReferenceMa
     from .model.model_loading import import_model_libraries, load_model, load_tokenizer
 
     watch = Stopwatch()
-    import_model_libraries(watch)
+    imported = import_model_libraries(watch)
     with watch.stage("load model") as note:
         tokenizer = load_tokenizer(entry.tokenizer_from) if entry.tokenizer_from else None
         model = load_model(entry.name, args.device, allow_pickle=args.allow_pickle, tokenizer=tokenizer)
         chosen = resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
         note.append(f"{model.name} on {model.device}")
+        if imported:
+            note.append(imported)
     if reference is not None:  # checked before any input is read or sentence typed
         check_fits(reference, model, args.map)
         if args.layers != "last" and chosen != (reference.layer,):

@@ -142,7 +142,7 @@ def run_each(
     for index, entry in enumerate(entries):
         log.info("model %d/%d: %s", index + 1, len(entries), entry.name)
         watch = Stopwatch()
-        import_model_libraries(watch)
+        imported = import_model_libraries(watch)
         with watch.stage("load model") as note:
             loaded = load(
                 entry.name,
@@ -152,6 +152,8 @@ def run_each(
                 tokenizer=tokenizers[index],
             )
             note.append(f"{loaded.name} on {loaded.device}")
+            if imported:
+                note.append(imported)
         own_types = entity_types(loaded.labels)
         renames = {k: v for k, v in label_map.items() if k in own_types}  # each model its own
         p = predict(corpus, loaded, batch_size=batch_size, layers=layers, label_map=renames, watch=watch)

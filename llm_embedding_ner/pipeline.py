@@ -69,10 +69,12 @@ def analyze(
     if isinstance(model, LoadedModel):
         loaded = model
     else:
-        import_model_libraries(watch)
+        imported = import_model_libraries(watch)
         with watch.stage("load model") as note:
             loaded = load_model(model, device)
             note.append(f"{loaded.name} on {loaded.device}")
+            if imported:
+                note.append(imported)
     if reference_map is not None:
         check_fits(reference_map, loaded)  # another model's map would place tokens anywhere
         layers, project = (reference_map.layer,), MapProjector(reference_map)

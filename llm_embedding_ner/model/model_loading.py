@@ -8,14 +8,17 @@ import os
 import pickle
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError, first_line
-from ..progress import Stopwatch
 from .weights import check_weights, pickle_only
+
+if TYPE_CHECKING:
+    from ..progress import Stopwatch
 
 log = logging.getLogger("llm_embedding_ner")
 
@@ -328,14 +331,18 @@ def _unreachable(name: str, error: Exception) -> str:
     )
 
 
-def import_model_libraries(watch: Stopwatch) -> None:
-    """Import torch and transformers' model loading, timed as the stage ``imports``: seconds on a
-    first run (thousands of modules), where an 8 MB model's weights load in a tenth of one, so
-    that the ``load model`` line measures the model. Nothing when already imported."""
+def import_model_libraries(watch: Stopwatch) -> str | None:
+    """Import torch and transformers' model loading, timed apart as ``imports`` in ``watch``:
+    seconds on a first run (thousands of modules), where an 8 MB model's weights load in a
+    tenth of one, so that ``load model`` measures the model. Returns the note to add to the
+    ``load model`` line (None when they were imported already). Logged with that line, not
+    before it, so that a model that cannot load still ends with one ``error:`` line."""
     if "transformers.modeling_utils" in sys.modules:
-        return
-    with watch.stage("imports") as note:
-        import torch  # noqa: F401
-        import transformers.modeling_utils  # noqa: F401  what loading any model imports
+        return None
+    start = time.perf_counter()
+    import torch  # noqa: F401
+    import transformers.modeling_utils  # noqa: F401  what loading any model imports
 
-        note.append("torch and transformers, once per process")
+    seconds = time.perf_counter() - start
+    watch.seconds["imports"] = watch.seconds.get("imports", 0.0) + seconds
+    return f"after {seconds:.1f} s importing torch and transformers"
