@@ -10,6 +10,7 @@ import argparse
 import atexit
 import logging
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -138,6 +139,10 @@ def run() -> NoReturn:
     exit handlers still run (Rerun's flush of the recording, logging's), then the process ends.
     """
     code = main()
+    # Ctrl-C while the exit handlers run (Rerun's flush, torch's and others' own) would end in a
+    # traceback printed by the interpreter ("Exception ignored in atexit callback"): the user
+    # wants out, so the process ends at once, quietly, as an interrupted run does.
+    signal.signal(signal.SIGINT, lambda *_: os._exit(130))
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()

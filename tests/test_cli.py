@@ -545,3 +545,36 @@ def test_a_text_too_short_to_score_prints_no_separation_table(dslim_model_dir: P
     assert "separation of entity types" not in result.stderr and "nan" not in result.stderr
     result = run_cli("--model", str(dslim_model_dir), "--headless", "--save", str(out))  # the default text
     assert "separation of entity types" in result.stderr
+
+
+def test_ctrl_c_while_the_exit_handlers_run_ends_quietly(dslim_model_dir: Path, tmp_path: Path) -> None:
+    """Ctrl-C after the work (stopping --serve, or an exit handler that takes its time, such as
+    a flush to a slow viewer) ends the process with no traceback."""
+    import signal
+    import time
+
+    out = tmp_path / "out.rrd"
+    argv = ["llm_embedding_ner", "--model", str(dslim_model_dir), "--text", "Ada met Ben.", "--headless"]
+    code = (
+        "import atexit, sys, time\n"
+        "atexit.register(time.sleep, 20)  # a slow exit handler, run last\n"
+        f"sys.argv = {[*argv, '--save', str(out)]!r}\n"
+        "from llm_embedding_ner.cli import run\nrun()\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert process.stderr is not None
+    said = []
+    while not (line := process.stderr.readline()).startswith("saved the recording") and line:
+        said.append(line)
+    time.sleep(1.0)  # in the slow exit handler
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    rest = process.communicate(timeout=60)[1]
+    assert time.monotonic() - started < 10
+    assert process.returncode == 130, "".join(said) + rest
+    assert "Traceback" not in rest and "KeyboardInterrupt" not in rest, rest
