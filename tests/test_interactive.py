@@ -200,3 +200,25 @@ def test_a_line_that_is_not_utf8_is_skipped_and_the_next_read(dslim_model_dir: P
     assert skipped in result.stderr
     assert "1 sentence on the 'sentence' timeline" in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"saved the recording to {out}")
+
+
+def test_where_the_recording_went_is_said_after_the_sentences(dslim_model_dir: Path, tmp_path: Path) -> None:
+    """With no viewer to start, the line naming the saved file comes at the end, once the file
+    holds the sentences, not before the first one is read."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "llm_embedding_ner", "--model", str(dslim_model_dir), "--interactive"],
+        input="Ada Lovelace met Charles Babbage.\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**env, "HF_HUB_OFFLINE": "1"},
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("no viewer can be started here: ") and "Saved the recording to" in lines[-1]
+    assert sum("Saved the recording" in line for line in lines) == 1
+    (saved,) = tmp_path.glob("llm_embedding_ner-*.rrd")
+    assert sorted(read_timeline(saved, "sentence")["/text"]) == [0]

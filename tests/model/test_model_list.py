@@ -144,3 +144,33 @@ def test_the_current_directory_is_named_by_its_name(tmp_path: Path, monkeypatch:
     assert [e.label for e in entries] == ["checkpoint-5", "ner-run (final)"]
     assert lines == ["--model .: checkpoint-5, ner-run (final)"]
     assert short_label(".") == "ner-run" and short_label("./") == "ner-run"
+
+
+def test_the_demo_models_training_run_is_laid_out_as_trainer_lays_it_out(
+    dslim_model: object, tmp_path: Path
+) -> None:
+    """docs/demo_model.py's output stands for its checkpoints, then its final model, with one
+    --model, as the README's comparison of its checkpoints says."""
+    import importlib.util
+    import sys
+
+    docs = Path(__file__).parents[2] / "docs"
+    sys.path.insert(0, str(docs))
+    try:
+        spec = importlib.util.spec_from_file_location("demo_model", docs / "demo_model.py")
+        assert spec is not None and spec.loader is not None
+        demo = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(demo)
+    finally:
+        sys.path.remove(str(docs))
+    run = tmp_path / "demo-run"
+    model, tokenizer = dslim_model.model, dslim_model.tokenizer  # type: ignore[attr-defined]
+    for step in (40, 80):
+        demo.save(model, tokenizer, run / f"checkpoint-{step}", step)
+    demo.save(model, tokenizer, run, 120)
+    entries, _ = expand_models([str(run)])
+    assert [(e.label, e.step) for e in entries] == [
+        ("checkpoint-40", 40),
+        ("checkpoint-80", 80),
+        ("demo-run (final)", 120),
+    ]
