@@ -158,14 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--interactive",
         action="store_true",
         help="load the model once, then read sentences one per line (a prompt on a terminal, or "
-        "standard input) and add each to the recording as it comes, on a 'sentence' timeline; "
-        "Ctrl-D ends",
+        "standard input) and add each to the recording as it comes, on a 'sentence' timeline, "
+        "with --layers, --label-map and --batch-size applied to each; Ctrl-D ends",
     )
     source.add_argument(
         "--map",
         metavar="PATH",
         help="place the tokens in this reference map (made with --save-map, by the same model) "
-        "instead of fitting a new projection; the map's tokens show behind them",
+        "instead of fitting a new projection (so the projection options do not apply); the map's "
+        "tokens show behind them",
     )
     source.add_argument(
         "--save-map",

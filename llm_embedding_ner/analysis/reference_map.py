@@ -194,6 +194,9 @@ def save_map(m: ReferenceMap, path: str | Path) -> None:
     # file that is at ``path`` is never replaced (FileExistsError), whatever it is.
     folder = Path(path).parent
     handle, temporary = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".partial", dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp's file is private (0600); a map is a plain file
     try:
         with os.fdopen(handle, "wb") as out:
             np.savez(

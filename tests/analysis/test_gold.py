@@ -39,14 +39,16 @@ def test_each_suspect_points_at_its_document_sentence_and_words(dslim_model, tmp
         first = a.documents[s.document].first_word + int(in_sentence[0])
         assert (s.first_word, s.end_word) == (first + s.words[0], first + s.words[1])
         tags = doc.gold_tags[in_sentence[0] : in_sentence[-1] + 1]
-        # The gold label: the first gold entity overlapping the span, O where there is none.
+        # The gold label is the annotation's: the span is exactly a gold entity, or all gold O.
+        exact = [t for t, x, y in chunks(tags) if (x, y) == tuple(s.words)]
         inside = [t for t, x, y in chunks(tags) if x < s.words[1] and s.words[0] < y]
-        assert s.gold == (inside[0] if inside else "O")
+        assert s.gold == (exact[0] if exact else "O") and (exact or not inside)
     records = [s.record(rank) for rank, s in enumerate(a.suspects, start=1)]
     assert [r["rank"] for r in records] == list(range(1, len(records) + 1))
     assert [r["score"] for r in records] == sorted((r["score"] for r in records), reverse=True)
     assert list(records[0]) == [
-        "rank", "document", "sentence", "words", "text", "gold", "suggested", "score", "evidence", "context"
+        "rank", "document", "sentence", "words", "text", "gold", "suggested", "score", "evidence", "context",
+        "origin",
     ]  # fmt: skip
 
 

@@ -82,6 +82,9 @@ def test_a_map_survives_saving_and_loading(tmp_path: Path) -> None:
     )
     assert back.hidden.dtype == np.float16
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]  # nothing partial left beside it
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    assert (tmp_path / "m.npz").stat().st_mode == plain.stat().st_mode  # as any new file is
 
 
 def test_saving_a_map_never_replaces_a_file(tmp_path: Path) -> None:
@@ -90,7 +93,7 @@ def test_saving_a_map_never_replaces_a_file(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         save_map(synthetic_map(), taken)
     assert taken.read_text(encoding="utf-8") == '{"rank": 1}\n'
-    assert [p.name for p in tmp_path.iterdir()] == ["suspects.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["suspects.jsonl"]
 
 
 def test_a_reference_token_placed_again_lands_where_it_was() -> None:
