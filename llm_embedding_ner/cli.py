@@ -121,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     log = logging.getLogger("llm_embedding_ner")
     for line in summary(result, args.suspects):
         log.info(line)
-    if named_file_line(args):
-        log.info(named_file_line(args))
+    if saved := named_file_line(args):
+        log.info(saved)
     if closing_line:
         print(closing_line, file=sys.stderr)  # where the recording went, or where it is served
     code = write_outputs(args, result, new_map)
@@ -179,17 +179,13 @@ def run_models(
 def load_one(args: argparse.Namespace, entry: ModelEntry, reference: ReferenceMap | None) -> LoadedModel:
     """The one model of a run, its ``--layers`` checked (against the map's, with ``--map``)."""
     from .analysis.reference_map import check_fits
-    from .model.model_loading import import_model_libraries, load_model, load_tokenizer
+    from .model.model_loading import load_model, load_tokenizer, loading_stage
 
-    watch = Stopwatch()
-    imported = import_model_libraries(watch)
-    with watch.stage("load model") as note:
+    with loading_stage(Stopwatch()) as note:
         tokenizer = load_tokenizer(entry.tokenizer_from) if entry.tokenizer_from else None
         model = load_model(entry.name, args.device, allow_pickle=args.allow_pickle, tokenizer=tokenizer)
         chosen = resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
         note.append(f"{model.name} on {model.device}")
-        if imported:
-            note.append(imported)
     if reference is not None:  # checked before any input is read or sentence typed
         check_fits(reference, model, args.map)
         if args.layers != "last" and chosen != (reference.layer,):

@@ -33,13 +33,7 @@ from .errors import UserError
 from .inputs.documents import Corpus
 from .model.layer_selection import HEAVY_LAYERS_GIB, LayerSpec, resolve_layers
 from .model.model_list import ModelEntry
-from .model.model_loading import (
-    LoadedModel,
-    has_token_head,
-    import_model_libraries,
-    inspect_model,
-    load_model,
-)
+from .model.model_loading import LoadedModel, has_token_head, inspect_model, load_model, loading_stage
 from .pipeline import assemble, predict
 from .progress import Stopwatch
 
@@ -142,8 +136,7 @@ def run_each(
     for index, entry in enumerate(entries):
         log.info("model %d/%d: %s", index + 1, len(entries), entry.name)
         watch = Stopwatch()
-        imported = import_model_libraries(watch)
-        with watch.stage("load model") as note:
+        with loading_stage(watch) as note:
             loaded = load(
                 entry.name,
                 device,
@@ -152,8 +145,6 @@ def run_each(
                 tokenizer=tokenizers[index],
             )
             note.append(f"{loaded.name} on {loaded.device}")
-            if imported:
-                note.append(imported)
         own_types = entity_types(loaded.labels)
         renames = {k: v for k, v in label_map.items() if k in own_types}  # each model its own
         p = predict(corpus, loaded, batch_size=batch_size, layers=layers, label_map=renames, watch=watch)

@@ -92,8 +92,8 @@ def prompt(
     )
     if where and chosen_sink(args) != "serve":
         print(where, file=sys.stderr)  # where the recording is, once it holds the sentences
-    if named_file_line(args):
-        log.info(named_file_line(args))
+    if saved := named_file_line(args):
+        log.info(saved)
     if not no_viewer and code == 0:
         import rerun as rr
 

@@ -33,7 +33,7 @@ from .analysis.result import Analysis, DocumentView, Prediction
 from .inputs.documents import Corpus, Document
 from .inputs.text_input import check_unicode
 from .model.layer_selection import LayerSpec, resolve_layers, warn_if_heavy
-from .model.model_loading import DEFAULT_MODEL, LoadedModel, import_model_libraries, load_model
+from .model.model_loading import DEFAULT_MODEL, LoadedModel, load_model, loading_stage
 from .model.token_display import show_tokens
 from .progress import Stopwatch, throttled
 
@@ -69,12 +69,9 @@ def analyze(
     if isinstance(model, LoadedModel):
         loaded = model
     else:
-        imported = import_model_libraries(watch)
-        with watch.stage("load model") as note:
+        with loading_stage(watch) as note:
             loaded = load_model(model, device)
             note.append(f"{loaded.name} on {loaded.device}")
-            if imported:
-                note.append(imported)
     if reference_map is not None:
         check_fits(reference_map, loaded)  # another model's map would place tokens anywhere
         layers, project = (reference_map.layer,), MapProjector(reference_map)

@@ -9,7 +9,8 @@ import pickle
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -331,12 +332,22 @@ def _unreachable(name: str, error: Exception) -> str:
     )
 
 
-def import_model_libraries(watch: Stopwatch) -> str | None:
-    """Import torch and transformers' model loading, timed apart as ``imports`` in ``watch``:
-    seconds on a first run (thousands of modules), where an 8 MB model's weights load in a
-    tenth of one, so that ``load model`` measures the model. Returns the note to add to the
-    ``load model`` line (None when they were imported already). Logged with that line, not
-    before it, so that a model that cannot load still ends with one ``error:`` line."""
+@contextmanager
+def loading_stage(watch: Stopwatch) -> Iterator[list[str]]:
+    """``watch``'s ``load model`` stage (append to the yielded list to add a detail), with torch
+    and transformers imported before it and timed apart as ``imports``: seconds on a first run
+    (thousands of modules), where an 8 MB model's weights load in a tenth of one, so that the
+    line measures the model. The import time is said on that line rather than on one of its
+    own, so that a model that cannot load still ends with one ``error:`` line."""
+    imported = _import_model_libraries(watch)
+    with watch.stage("load model") as note:
+        yield note
+        if imported is not None:
+            note.append(f"after {imported:.1f} s importing torch and transformers")
+
+
+def _import_model_libraries(watch: Stopwatch) -> float | None:
+    """Seconds spent importing torch and transformers' model loading; None when already done."""
     if "transformers.modeling_utils" in sys.modules:
         return None
     start = time.perf_counter()
@@ -345,4 +356,4 @@ def import_model_libraries(watch: Stopwatch) -> str | None:
 
     seconds = time.perf_counter() - start
     watch.seconds["imports"] = watch.seconds.get("imports", 0.0) + seconds
-    return f"after {seconds:.1f} s importing torch and transformers"
+    return seconds
