@@ -45,7 +45,7 @@ def prompt(
 ) -> int:
     """Read sentences until the input ends; 0, or 130 after Ctrl-C. ``args`` brings the options
     every sentence is analysed with (``--layers``, ``--label-map``, ``--batch-size``)."""
-    from .analysis.entities import check_label_map, entity_types
+    from .analysis.entities import check_label_map, entity_types, renamed_types
     from .errors import UserError
     from .viewer.blueprint import camera_for, default_blueprint
     from .viewer.delivery import chosen_sink, named_file_line, open_recording
@@ -54,7 +54,7 @@ def prompt(
     options = SentenceOptions(settings, args.layers, args.label_map, args.batch_size)
     if args.label_map:  # a wrong name fails now, not at the first sentence
         check_label_map(args.label_map, entity_types(model.labels))
-    types = [options.rename.get(t, t) for t in entity_types(model.labels)]
+    types = renamed_types(entity_types(model.labels), args.label_map or {})
     camera = camera_for(reference.coordinates) if reference is not None else None
     blueprint = default_blueprint(
         layer_timeline=args.layers != "last" and reference is None,
@@ -62,7 +62,7 @@ def prompt(
         timeline=SENTENCE_TIMELINE,
     )
     recording, where = open_recording(args, no_viewer, blueprint)
-    log_annotation_context(list(dict.fromkeys(types)), recording)
+    log_annotation_context(types, recording)
     if reference is not None:
         log_reference_map(reference, recording)
     if where and chosen_sink(args) == "serve":
@@ -141,10 +141,6 @@ class SentenceOptions:
     layers: LayerSpec = "last"
     label_map: dict[str, str] | None = None
     batch_size: int | None = None
-
-    @property
-    def rename(self) -> dict[str, str]:
-        return self.label_map or {}
 
 
 def show_sentence(

@@ -15,6 +15,7 @@ from .analysis.entities import (
     check_label_map,
     decode_documents,
     entity_types,
+    renamed_types,
     token_classes,
     token_entity_index,
 )
@@ -231,7 +232,7 @@ def predict(
             scores = np.full(tokens.ids.size, np.nan, np.float32)
         entities = [replace(e, type=rename.get(e.type, e.type)) for e in entities]
         gold_types = [t for d in docs if d.gold_tags for t in entity_types(d.gold_tags)]
-        types = list(dict.fromkeys(rename.get(t, t) for t in model_types))  # two may map to one
+        types = renamed_types(model_types, rename)
         types += [t for t in dict.fromkeys(gold_types) if t not in types]
         token_entity = token_entity_index(tokens.ids.size, entities)
         class_ids = token_classes(entities, token_entity, types)

@@ -209,6 +209,11 @@ def token_classes(entities: list[Entity], token_entity: np.ndarray, types: list[
     return entity_class[token_entity]  # index -1 picks the trailing 0
 
 
+def renamed_types(model_types: Sequence[str], rename: dict[str, str]) -> list[str]:
+    """The model's entity types as ``--label-map`` renames them, in order; two may map to one."""
+    return list(dict.fromkeys(rename.get(t, t) for t in model_types))
+
+
 def check_label_map(label_map: dict[str, str], model_types: list[str]) -> dict[str, str]:
     """``label_map`` if it renames types the model has to names that can be entity types."""
     outside = [f"{name}={gold}" for name, gold in label_map.items() if gold == OUTSIDE]

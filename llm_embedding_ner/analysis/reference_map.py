@@ -22,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
@@ -190,15 +190,11 @@ def save_map(m: ReferenceMap, path: str | Path) -> None:
         "source": m.source,
     }
     encoded = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)
-    # Written under a name of its own, then linked to ``path``: a map is never half there, and a
-    # file that is at ``path`` is never replaced (FileExistsError), whatever it is.
-    folder = Path(path).parent
-    handle, temporary = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".partial", dir=folder)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)  # mkstemp's file is private (0600); a map is a plain file
+    # Written as a new file of its own (not mkstemp's, which is private), then linked to ``path``:
+    # a map is never half there, and a file at ``path`` is never replaced (FileExistsError).
+    temporary = Path(path).with_name(f".{Path(path).name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
     try:
-        with os.fdopen(handle, "wb") as out:
+        with open(temporary, "xb") as out:
             np.savez(
                 out,
                 hidden=m.hidden,
@@ -215,7 +211,7 @@ def save_map(m: ReferenceMap, path: str | Path) -> None:
             with open(temporary, "rb") as source, open(path, "xb") as target:
                 shutil.copyfileobj(source, target)
     finally:
-        os.unlink(temporary)
+        temporary.unlink(missing_ok=True)
 
 
 def load_map(path: str | Path) -> ReferenceMap:
