@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .analysis.dynamics import TrainingDynamics
 from .analysis.entities import (
     check_label_map,
     decode_documents,
@@ -52,6 +53,7 @@ def analyze(
     label_map: dict[str, str] | None = None,
     project: Projector | None = None,
     reference_map: ReferenceMap | None = None,
+    dynamics: TrainingDynamics | None = None,
 ) -> Analysis:
     """Run the NER model over ``text`` (or every document of a ``Corpus``) and project its
     token embeddings to 3D, or place them in ``reference_map`` (see analysis/reference_map.py; its
@@ -61,7 +63,8 @@ def analyze(
     ``layers`` is "last", "all", or a tuple of layer numbers (0 is the embedding output).
     ``label_map`` renames the model's entity types to the gold data's (``{"PER": "PERSON"}``).
     ``project`` stands in for ``projection.project_to_3d`` (the command line runs it in a
-    process of its own, see projection_process).
+    process of its own, see projection_process). ``dynamics``: how the earlier checkpoints of
+    the run ``model`` ends read the same corpus (training_run.py), for the suspects.
     """
     if isinstance(text, str):
         check_unicode(text, "the text")  # a tokenizer raises a TypeError on a lone surrogate
@@ -88,10 +91,12 @@ def analyze(
     suspects = []
     if p.gold is not None and p.gold.word_probabilities is not None:
         with watch.stage("suspects") as note:
-            stream, nearest = p.stream, views[-1].nearest
-            args = (stream.tokens.word_ids, stream.word_starts, p.gold, p.entity_types, nearest)
-            suspects = rank_suspects(corpus.documents, *args)
+            stream, view = p.stream, views[-1]
+            args = (stream.tokens.word_ids, stream.word_starts, p.gold, p.entity_types, view.nearest)
+            suspects = rank_suspects(corpus.documents, *args, hidden=view.hidden, dynamics=dynamics)
             note.append(f"{len(suspects):,} suspect gold labels")
+            if dynamics is not None:
+                note.append(f"with the training dynamics of {len(dynamics.names) + 1} checkpoints")
     analysis = assemble(p, corpus, loaded.name, loaded.n_layers, views, method, watch.seconds, mentions)
     return replace(analysis, suspects=suspects, reference=reference_map)
 

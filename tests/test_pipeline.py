@@ -308,6 +308,33 @@ def conll_text(seed: int, iob1: bool, n_documents: int = 3) -> str:
     return "\n".join(lines) + "\n"
 
 
+def agreeing_conll_text(model, tmp_path, seed: int, every: int = 8) -> str:
+    """``conll_text`` with gold labels that are ``model``'s own predictions but for every
+    ``every``-th entity, retyped: a model as right about its gold as a trained one (F1 near
+    1 - 1/every), whose suspects are all kept, for tests of suspects through a real process."""
+    from llm_embedding_ner.analysis.evaluation import chunks
+    from llm_embedding_ner.inputs.corpus import read_corpus
+    from llm_embedding_ner.inputs.tag_schemes import tags_from_chunks
+
+    text = conll_text(seed, iob1=False)
+    path = tmp_path / f"predicted-{seed}.conll"
+    path.write_text(text, encoding="utf-8")
+    gold = analyze(read_corpus(None, str(path), ""), model).gold
+    assert gold is not None
+    found = chunks(gold.predicted_tags, gold.word_sentence)
+    types = ["PER", "LOC", "ORG", "MISC"]
+    planted = [
+        ((types[(types.index(t) + 1) % 4] if i % every == every - 1 else t), s, e)
+        for i, (t, s, e) in enumerate(found)
+    ]
+    tags = iter(tags_from_chunks(len(gold.predicted_tags), planted))
+    lines = [
+        line if not line or line.startswith("-DOCSTART-") else f"{line.rsplit(' ', 1)[0]} {next(tags)}"
+        for line in text.split("\n")
+    ]
+    return "\n".join(lines)
+
+
 def by_sentence(tags: list[str], word_sentence: np.ndarray) -> list[list[str]]:
     breaks = np.flatnonzero(np.diff(word_sentence)) + 1
     return [list(s) for s in np.split(np.asarray(tags, dtype=object), breaks)]

@@ -14,14 +14,17 @@ import numpy as np
 from ..inputs.documents import Document
 from ..inputs.tag_schemes import tags_from_chunks
 from ..model.windows import DocumentTokens, run_starts
+from .dynamics import TrainingDynamics, aligned
 from .entities import Entity
 from .evaluation import Evaluation, chunks, evaluate
 from .suspects import (
     OUTSIDE,
+    WEAK_F1,
     WEIGHTS,
     Suspect,
     Words,
     find_suspects,
+    supported_count,
     unpredictable_classes,
     word_probabilities,
 )
@@ -113,11 +116,14 @@ def rank_suspects(
     types: list[str],
     nearest: np.ndarray,
     weights: tuple[float, float, float] = WEIGHTS,
+    hidden: np.ndarray | None = None,
+    dynamics: TrainingDynamics | None = None,
 ) -> list[Suspect]:
     """The suspect gold labels of ``docs`` (see suspects.py), most suspect first, located in
     their documents and sentences. ``word_ids``: each token's word; ``word_starts``: each
     document's first word id, then the total; ``nearest``: each token's nearest tokens in
-    hidden space."""
+    hidden space; ``hidden``: the tokens' hidden states (the documents' contexts);
+    ``dynamics``: the earlier checkpoints of the run the model is the end of."""
     if gold.word_probabilities is None:
         return []
     first = run_starts(word_ids)
@@ -137,6 +143,9 @@ def rank_suspects(
         [OUTSIDE, *types],
         gold.word_probabilities,
         votes,
+        context=None if hidden is None else document_contexts(hidden, word_ids, word_starts),
+        checkpoints=None if dynamics is None else aligned(dynamics, [OUTSIDE, *types]),
+        checkpoint_names=() if dynamics is None else (*dynamics.names, dynamics.final),
     )
     unknown = unpredictable_classes(words)
     if unknown:
@@ -145,8 +154,41 @@ def rank_suspects(
             "gold entities of it are not checked for suspects (--label-map MODEL=GOLD names the model's own)",
             stacklevel=2,
         )
+    found = find_suspects(words, weights)
+    f1 = gold.evaluation.micro.f1
+    if f1 < WEAK_F1 and found:
+        n_gold = len(chunks(gold.gold_tags, gold.word_sentence))
+        kept = supported_count(f1, n_gold)
+        warnings.warn(
+            f"the model's micro F1 on this input is {f1:.2f} (below {WEAK_F1}): most of its doubts are "
+            f"its own mistakes, so its suspects mean little; kept the first {kept:,} of {len(found):,} "
+            f"(F1 x (1 - F1) x {n_gold:,} gold entities)",
+            stacklevel=2,
+        )
+        found = found[:kept]
     sentence_bounds = np.r_[run_starts(gold.word_sentence), len(texts)]
-    return [locate(s, texts, docs, word_starts, sentence_bounds) for s in find_suspects(words, weights)]
+    return [locate(s, texts, docs, word_starts, sentence_bounds) for s in found]
+
+
+def document_contexts(hidden: np.ndarray, word_ids: np.ndarray, word_starts: np.ndarray) -> np.ndarray | None:
+    """(n_words, d) each word's context: the mean hidden state of its document, less the mean
+    over documents (what they all share says nothing about their kind), as a unit vector. None
+    for one document: every occurrence shares its context."""
+    n_docs = len(word_starts) - 1
+    if n_docs < 2 or hidden.shape[0] == 0:
+        return None
+    token_document = np.searchsorted(word_starts, word_ids, side="right") - 1
+    sums = np.zeros((n_docs, hidden.shape[1]), dtype=np.float64)
+    np.add.at(sums, token_document, hidden)
+    counts = np.bincount(token_document, minlength=n_docs)
+    read = counts > 0
+    means = sums[read] / counts[read, None]
+    vectors = np.zeros_like(sums)
+    vectors[read] = means - means.mean(axis=0)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    word_document = np.searchsorted(word_starts, np.arange(int(word_starts[-1])), side="right") - 1
+    return vectors[word_document].astype(np.float32)
 
 
 def word_texts(docs: list[Document]) -> list[str]:

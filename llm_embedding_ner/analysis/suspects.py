@@ -28,8 +28,9 @@ functions over plain arrays: no model, no viewer.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -50,6 +51,16 @@ OUTSIDE = "O"
 WEIGHTS = (0.5, 0.0, 0.5)
 MAX_ENTITY_WORDS = 8  # longer gold entities are not looked for elsewhere (rare, and slow to match)
 MIN_SCORE = 0.05  # below this a suggestion is noise, not a suspect
+# How fast another occurrence's say fades as its context differs: weight exp((cos - 1) / scale)
+# for the cosine of the two contexts (gold.document_contexts: their documents). Chosen on
+# CleanCoNLL's relabelling of the validation split (benchmarks/suspects.py --real), never the
+# test split: 0.5 and 1.0 gave precision at 100 words 0.49 and 0.50 where every occurrence
+# alike gave 0.46; 0.05 to 0.3 weighed even documents of one kind apart, and sentences or the
+# word's own hidden state as its context did worse than none (0.19 to 0.45).
+CONTEXT_SCALE = 0.5
+# Below this micro F1 on the input the model's doubts are mostly its own mistakes: a warning
+# says so and the list is cut (supported_count).
+WEAK_F1 = 0.5
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,13 @@ class Words:
     classes: list[str]  # "O", then the entity types
     probabilities: np.ndarray  # (n_words, n_classes); NaN rows where the model read no token
     neighbour_classes: np.ndarray  # (n_words, k) gold class ids of nearest tokens, -1 for none
+    # (n_words, d) unit vectors of each word's context (gold.document_contexts); None: every
+    # other occurrence of a span's words counts alike.
+    context: np.ndarray | None = None
+    # Training dynamics: (n_checkpoints, n_words, n_classes), the probabilities of the same
+    # classes from earlier checkpoints of the run ``probabilities`` comes from, in step order.
+    checkpoints: np.ndarray | None = None
+    checkpoint_names: tuple[str, ...] = ()  # theirs, then the final model's
 
 
 @dataclass(frozen=True)
@@ -126,7 +144,11 @@ def word_probabilities(
 def label_quality(w: Words, given: np.ndarray) -> np.ndarray:
     """(n_words,) cleanlab's label quality of each word's gold class (``given``, from
     ``gold_class_ids``), by sentence; 1 where the model read no token (no evidence either way)."""
-    from cleanlab.token_classification.rank import get_label_quality_scores
+    # Importing it imports cleanlab.datalab, which silences every warning of the process
+    # (``warnings.filterwarnings("ignore")`` in spurious_correlation.py): keep the filters as
+    # they were, so that warnings said after the suspects (the weak model's) still reach the user.
+    with warnings.catch_warnings():
+        from cleanlab.token_classification.rank import get_label_quality_scores
 
     known = ~np.isnan(w.probabilities).any(axis=1)
     quality = np.ones(len(w.words), dtype=np.float64)
@@ -159,10 +181,23 @@ def gold_class_ids(w: Words, gold_chunks: list[Chunk] | None = None) -> np.ndarr
     return ids
 
 
+def supported_count(f1: float, n_gold_entities: int) -> int:
+    """How many suspects a model of micro F1 ``f1`` on the input can back, below ``WEAK_F1``:
+    of its disagreements with gold (a share 1 - F1 of the entities), those it is right about
+    (a share F1 of them), F1 x (1 - F1) x the gold entities."""
+    return int(f1 * (1.0 - f1) * n_gold_entities)
+
+
 def find_suspects(w: Words, weights: tuple[float, float, float] = WEIGHTS) -> list[Suspect]:
     """The suspects of ``w``, most suspect first (see the module's docstring)."""
     if not w.words:
         return []
+    final = w
+    if w.checkpoints is not None:
+        # The model evidence of a training run: each class's probability averaged over the run's
+        # checkpoints (data maps' confidence), so a label learnt late or never is doubted even
+        # where the final model has memorised it.
+        w = replace(w, probabilities=np.concatenate([w.checkpoints, w.probabilities[None]]).mean(axis=0))
     gold_chunks = chunks(w.gold_tags, w.sentence)
     gold_ids = gold_class_ids(w, gold_chunks)
     quality = label_quality(w, gold_ids)
@@ -194,7 +229,23 @@ def find_suspects(w: Words, weights: tuple[float, float, float] = WEIGHTS) -> li
         if done % 1000 == 0:
             progress(done, len(candidates))
     found.sort(key=lambda s: (-s.score, s.first_word))
-    return _without_overlaps(found, w.sentence)
+    found = _without_overlaps(found, w.sentence)
+    if final.checkpoints is not None:
+        found = [_with_dynamics(s, final, gold_ids) for s in found]
+    return found
+
+
+def _with_dynamics(s: Suspect, w: Words, gold_ids: np.ndarray) -> Suspect:
+    """``s`` with the gold label's probability at each checkpoint of the run (the span's word
+    least sure of it at the end, the final model last) in its evidence."""
+    assert w.checkpoints is not None
+    words = np.arange(s.first_word, s.end_word)
+    run = np.concatenate([w.checkpoints[:, words], w.probabilities[None, words]])  # (c, span, classes)
+    gold = run[:, np.arange(words.size), gold_ids[words]]  # (c, span)
+    worst = int(np.nanargmin(gold[-1])) if not np.isnan(gold[-1]).all() else 0
+    trace = [None if np.isnan(p) else round(float(p), 4) for p in gold[:, worst]]
+    dynamics = {"checkpoints": list(w.checkpoint_names), "gold_probability": trace}
+    return replace(s, evidence={**s.evidence, "dynamics": dynamics})
 
 
 def _judge(
@@ -234,11 +285,16 @@ def _judge(
     }
     # The label this span has in gold, if it has one: a gold entity, or O on every word.
     this_label = span_gold or (OUTSIDE if gold == OUTSIDE else None)
+    # Other occurrences count as much as their context is like this one's (a city is a place in
+    # datelines and a team in league tables); this occurrence itself counts 1.
+    similar = _context_weights(w.context, start, [s for s, _ in others]).astype(np.float64)
     consistency_share = np.zeros(n_classes)
-    for label in others.values():
-        consistency_share[w.classes.index(label)] += 1.0 / (len(others) + 1)
-    differing = sum(label != this_label for label in others.values())
-    consistency_doubt = differing / (len(others) + 1) if this_label is not None else 0.0
+    differing = 0.0
+    for weight, label in zip(similar.tolist(), others.values(), strict=True):
+        consistency_share[w.classes.index(label)] += weight
+        differing += weight if label != this_label else 0.0
+    consistency_share /= similar.sum() + 1.0
+    consistency_doubt = differing / float(similar.sum() + 1.0) if this_label is not None else 0.0
 
     a, b, c = weights
     support = a * model_share + b * neighbour_share + c * consistency_share
@@ -264,6 +320,12 @@ def _judge(
         },
         "consistency": dict(Counter(others.values())),
     }
+    if w.context is not None and others:
+        # How much those occurrences counted, their contexts being more or less like this one's.
+        alike: dict[str, float] = defaultdict(float)
+        for weight, label in zip(similar.tolist(), others.values(), strict=True):
+            alike[label] += weight
+        evidence["consistency_in_context"] = {label: round(v, 3) for label, v in alike.items()}
     if model_entities and span_gold is not None:
         # The model's own entities over this gold entity: both spans, for boundaries and for a
         # type the model reads over other words.
@@ -275,6 +337,15 @@ def _judge(
     else:
         extent = (start, end)
     return Suspect(start, end, gold, suggested, kind, round(score, 6), evidence, extent=extent)
+
+
+def _context_weights(context: np.ndarray | None, start: int, others: list[int]) -> np.ndarray:
+    """How much each other occurrence (its first word id) counts: 1 in the same context, less
+    the less alike their contexts are (``CONTEXT_SCALE``); 1 each without contexts."""
+    if context is None or not others:
+        return np.ones(len(others))
+    cosine = context[others] @ context[start]
+    return np.exp((np.minimum(cosine, 1.0) - 1.0) / CONTEXT_SCALE)
 
 
 def _kind(

@@ -4,6 +4,7 @@ model (whose suspects are many and arbitrary: what is checked is where they poin
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from llm_embedding_ner.analysis.evaluation import chunks
 from llm_embedding_ner.pipeline import analyze
@@ -26,7 +27,9 @@ def test_word_probabilities_are_the_first_tokens_merged_by_type(dslim_model, tmp
         assert row[["O", *a.entity_types].index(name)] >= a.scores[token] - 1e-6
 
 
-def test_each_suspect_points_at_its_document_sentence_and_words(dslim_model, tmp_path) -> None:
+def test_each_suspect_points_at_its_document_sentence_and_words(
+    dslim_model, tmp_path, uncapped_suspects
+) -> None:
     corpus = read_conll(tmp_path, 6, iob1=True)
     a = analyze(corpus, dslim_model)
     assert a.suspects, "a random model doubts many gold labels"
@@ -57,7 +60,9 @@ def test_text_without_gold_labels_has_no_suspects(dslim_model) -> None:
     assert a.gold is None and a.suspects == []
 
 
-def test_gold_types_the_model_cannot_predict_are_not_judged(ontonotes_model, tmp_path) -> None:
+def test_gold_types_the_model_cannot_predict_are_not_judged(
+    ontonotes_model, tmp_path, uncapped_suspects
+) -> None:
     """An OntoNotes model on CoNLL gold labels without --label-map: LOC, PER and MISC exist only
     in gold. Their entities are not suspects (every one would look wrong), and a warning says so."""
     import warnings
@@ -70,3 +75,25 @@ def test_gold_types_the_model_cannot_predict_are_not_judged(ontonotes_model, tmp
     assert len(said) == 1 and "LOC" in said[0] and "PER" in said[0] and "ORG" not in said[0]
     assert a.suspects, "ORG and the model's own types are still judged"
     assert {s.gold for s in a.suspects} <= {"O", "ORG"}
+
+
+def test_a_weak_model_says_so_and_ranks_only_the_suspects_it_can_back(
+    dslim_model, tmp_path, monkeypatch
+) -> None:
+    """A random model (F1 near 0) doubts nearly every label: one warning with its F1, and the
+    list cut to F1 x (1 - F1) x the gold entities, the first of the full ranking."""
+    from llm_embedding_ner.analysis import gold as gold_module
+    from llm_embedding_ner.analysis.suspects import supported_count
+
+    corpus = read_conll(tmp_path, 6, iob1=True)
+    with pytest.warns(UserWarning) as caught:
+        a = analyze(corpus, dslim_model)
+    said = [str(w.message) for w in caught if "micro F1 on this input" in str(w.message)]
+    f1 = a.gold.evaluation.micro.f1
+    n_gold = len(chunks(a.gold.gold_tags, a.gold.word_sentence))
+    assert len(said) == 1 and f"is {f1:.2f} (below 0.5)" in said[0]
+    monkeypatch.setattr(gold_module, "WEAK_F1", 0.0)
+    every = analyze(corpus, dslim_model).suspects
+    assert len(a.suspects) == supported_count(f1, n_gold) < len(every)
+    assert f"kept the first {len(a.suspects):,} of {len(every):,}" in said[0]
+    assert [s.record(1) for s in a.suspects] == [s.record(1) for s in every[: len(a.suspects)]]

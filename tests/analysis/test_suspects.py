@@ -216,3 +216,97 @@ def test_a_suspect_states_the_gold_annotation_exactly(data: st.DataObject) -> No
             assert s.gold == "O" and all(t == "O" for t in gold_tags[s.first_word : s.end_word])
         else:
             assert gold_entities.get((s.first_word, s.end_word)) == s.gold, s
+
+
+def wednesday_corpus(planted_o: bool) -> tuple[Words, np.ndarray, int]:
+    """Football reports where "Wednesday" is the club (ORG) and news where it is the weekday (O):
+    each kind of document its own context vector. With ``planted_o``, one report misses the
+    club (gold O). Returns the words, the contexts, and the planted word's id."""
+    report = [("Wednesday", "B-ORG"), ("beat", "O"), ("Udinese", "B-ORG"), ("2-1", "O")]
+    news = [("on", "O"), ("Wednesday", "O"), ("the", "O"), ("minister", "O"), ("said", "O")]
+    sentences = [report] * 4 + [news] * 10
+    if planted_o:
+        sentences.append([("Wednesday", "O"), ("drew", "O"), ("with", "O"), ("Udinese", "B-ORG")])
+    words, gold, sentence = sentence_words(sentences)
+    football, weekday = np.eye(2, dtype=np.float32)
+    kinds = [football] * 4 + [weekday] * 10 + ([football] if planted_o else [])
+    context = np.concatenate(
+        [np.repeat(k[None], len(s), axis=0) for k, s in zip(kinds, sentences, strict=True)]
+    )
+    uniform = np.full((len(words), len(CLASSES)), 1 / len(CLASSES), np.float32)
+    none = np.full((len(words), 5), -1)
+    w = Words(words, gold, gold, sentence, CLASSES, uniform, none, context=context)
+    return w, context, len(words) - 4
+
+
+def test_consistency_compares_a_name_with_its_own_kind_of_context() -> None:
+    """The club "Wednesday" (ORG in football reports) is not doubted because the weekday is O
+    in ten news sentences; by string alone, every report's label is flagged."""
+    from dataclasses import replace
+
+    w, _, _ = wednesday_corpus(planted_o=False)
+    consistency_only = (0.0, 0.0, 1.0)
+    assert find_suspects(w, weights=consistency_only) == []
+    by_string = find_suspects(replace(w, context=None), weights=consistency_only)
+    assert {(s.gold, s.suggested) for s in by_string} == {("ORG", "O")} and len(by_string) == 4
+
+
+def test_a_name_labelled_against_its_own_kind_of_context_is_found() -> None:
+    """One report with the club left O is a missed ORG: the reports say so, the news do not."""
+    w, _, planted = wednesday_corpus(planted_o=True)
+    found = find_suspects(w, weights=(0.0, 0.0, 1.0))
+    assert [(s.first_word, s.gold, s.suggested, s.kind) for s in found[:1]] == [
+        (planted, "O", "ORG", "missed entity")
+    ]
+    assert found[0].evidence["consistency"] == {"ORG": 4, "O": 10}
+    assert found[0].evidence["consistency_in_context"]["ORG"] == 4.0
+
+
+def test_a_label_the_checkpoints_never_learnt_ranks_first_though_the_final_model_agrees() -> None:
+    """The final model has memorised every gold label, the planted one too; the earlier
+    checkpoints gave the planted label little probability where the others were learnt early.
+    Alone the final model doubts nothing; with its run's checkpoints the planted label is first
+    and its evidence traces its probability."""
+    from dataclasses import replace
+
+    sentences = [list(s) for s in CLEAN * 3]
+    words, true, sentence = sentence_words(sentences)
+    gold = list(true)
+    starts = np.r_[0, np.cumsum([len(s) for s in sentences])]
+    planted = int(starts[8] + 4)  # "London": LOC -> ORG
+    gold[planted] = "B-ORG"
+    none = np.full((len(words), 5), -1)
+    final = model_probabilities(gold, confidence=0.95)  # memorised
+    w = Words(words, gold, gold, sentence, CLASSES, final, none)
+    assert find_suspects(w, weights=(1.0, 0.0, 0.0)) == []
+    early = [model_probabilities(true, confidence=c) for c in (0.6, 0.8, 0.9)]  # learnt the truth first
+    with_run = replace(
+        w,
+        checkpoints=np.stack(early),
+        checkpoint_names=("checkpoint-1", "checkpoint-2", "checkpoint-3", "final"),
+    )
+    found = find_suspects(with_run, weights=(1.0, 0.0, 0.0))
+    assert (found[0].first_word, found[0].gold, found[0].suggested) == (planted, "ORG", "LOC")
+    trace = found[0].evidence["dynamics"]
+    assert trace["checkpoints"] == ["checkpoint-1", "checkpoint-2", "checkpoint-3", "final"]
+    assert trace["gold_probability"] == [0.1, 0.05, 0.025, 0.95]
+
+
+def test_warnings_said_after_the_ranking_still_reach_the_user() -> None:
+    """cleanlab's datalab, imported with its token ranking, silences every warning of the process;
+    the ranking imports it without letting that last (a fresh process: the import runs once)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import warnings, numpy as np\n"
+        "from llm_embedding_ner.analysis.suspects import Words, label_quality\n"
+        "w = Words(['a'], ['O'], ['O'], np.zeros(1, int), ['O', 'LOC'], np.array([[0.9, 0.1]], np.float32),"
+        " np.full((1, 1), -1))\n"
+        "label_quality(w, np.zeros(1, int))\n"
+        "warnings.warn('still heard')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "UserWarning: still heard" in done.stderr
