@@ -53,10 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     projector = None
     try:
         check_sink(args)
-        from .model.model_list import expand_models
+        from .model.model_list import expand_models, one_run
 
         entries, expanded = expand_models(args.model or [DEFAULT_MODEL])
-        check_outputs(args, len(entries), args.model or [])
+        run = one_run(entries) if args.suspects else None  # suspects from its training dynamics
+        check_outputs(args, len(entries), args.model or [], one_run=run is not None)
         for line in expanded:
             logging.getLogger("llm_embedding_ner").info(line)
         no_viewer = prepare_spawn(args)
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"--suspects checks gold labels, and {given} has none: give a --file with gold labels "
                 "(CoNLL, JSON Lines with tokens and ner_tags, a dataset)"
             )
-        result, new_map = run_models(args, entries, corpus, settings, project, reference)
+        result, new_map = run_models(args, run or entries, corpus, settings, project, reference)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -162,6 +163,20 @@ def run_models(
     options = dict(
         projection=settings, batch_size=args.batch_size, layers=args.layers, label_map=args.label_map
     )
+    dynamics = None
+    if args.suspects and len(entries) > 1:  # one training run (check_outputs): its final model
+        from .training_run import read_checkpoints
+
+        dynamics = read_checkpoints(
+            corpus,
+            entries[:-1],
+            entries[-1].label,
+            device=args.device,
+            batch_size=args.batch_size,
+            label_map=args.label_map,
+            allow_pickle=args.allow_pickle,
+        )
+        entries = entries[-1:]
     if len(entries) > 1:
         from .comparison import compare
 
@@ -172,7 +187,7 @@ def run_models(
     from .pipeline import analyze, map_of
 
     model = load_one(args, entries[0], reference)
-    analysis = analyze(corpus, model, project=project, reference_map=reference, **options)
+    analysis = analyze(corpus, model, project=project, reference_map=reference, dynamics=dynamics, **options)
     return analysis, map_of(analysis, model, settings, source_name(args.file)) if args.save_map else None
 
 

@@ -56,6 +56,28 @@ def expand_models(names: list[str]) -> tuple[list[ModelEntry], list[str]]:
     return entries, lines
 
 
+def one_run(entries: list[ModelEntry]) -> list[ModelEntry] | None:
+    """``entries`` in step order, the final model last, when they are the checkpoints of one
+    training run (``checkpoint-N`` directories of one parent, and that parent as the final
+    model): what a Trainer output directory expands to, or its checkpoints given one by one.
+    None for one model, or for models of different runs."""
+    paths = [_absolute(e.name) for e in entries]
+    parents = {p.parent for p in paths if CHECKPOINT.fullmatch(p.name)}
+    if len(entries) < 2 or len(parents) != 1:
+        return None
+    (parent,) = parents
+    if any(not CHECKPOINT.fullmatch(p.name) and p != parent for p in paths):
+        return None
+    if len(set(paths)) < len(paths):
+        return None  # one checkpoint twice is not a run's history
+
+    def order(item: tuple[ModelEntry, Path]) -> tuple[int, int]:
+        match = CHECKPOINT.fullmatch(item[1].name)
+        return (0, int(match.group(1))) if match else (1, 0)
+
+    return [entry for entry, _ in sorted(zip(entries, paths, strict=True), key=order)]
+
+
 def trainer_checkpoints(name: str) -> list[ModelEntry] | None:
     """A Trainer output directory's checkpoints in step order, then its final model if it has
     one; None if ``name`` is not such a directory."""

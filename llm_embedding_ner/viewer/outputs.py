@@ -109,9 +109,12 @@ def check_no_projection(args: argparse.Namespace) -> None:
         )
 
 
-def check_outputs(args: argparse.Namespace, n_models: int, model_names: list[str] | None = None) -> None:
+def check_outputs(
+    args: argparse.Namespace, n_models: int, model_names: list[str] | None = None, one_run: bool = False
+) -> None:
     """The options that choose outputs and inputs of a run, against each other and the files;
-    ``model_names``: the ``--model`` values as given (a directory's files are inputs)."""
+    ``model_names``: the ``--model`` values as given (a directory's files are inputs);
+    ``one_run``: the models are the checkpoints of one training run (suspects read them all)."""
     one_model = {
         "--suspects": args.suspects,
         "--save-map": args.save_map,
@@ -120,7 +123,10 @@ def check_outputs(args: argparse.Namespace, n_models: int, model_names: list[str
     }
     for option, value in one_model.items():
         if value and n_models > 1:
-            raise UserError(f"{option} works with one model; give one --model")
+            if option == "--suspects" and one_run:
+                continue
+            also = ", or the checkpoints of one training run" if option == "--suspects" else ""
+            raise UserError(f"{option} works with one model{also}; give one --model")
     if args.map:
         check_no_projection(args)
     if args.save_map and args.map:
