@@ -99,22 +99,23 @@ def measure(split: Path, relabelled: Path, unseen: str | None, run: str | None) 
     changed = confirmed_errors(split, relabelled)
     corpus = read_corpus(None, str(split), "")
     out: dict[str, object] = {"words": len(changed), "confirmed errors": int(changed.sum())}
+
+    def scored(a, seconds: float, names: tuple[str, str, str], again: list) -> dict[str, object]:
+        """The analysis' own suspects, ``again`` (reranked), and cleanlab's words, scored."""
+        orders = (suspect_words(a.suspects), suspect_words(again), cleanlab_words(a))
+        return {
+            "F1": a.gold.evaluation.micro.f1,
+            "seconds": seconds,
+            "suspects": len(a.suspects),
+            "rankings": {n: precision(o, changed) for n, o in zip(names, orders, strict=True)},
+        }
+
     if unseen:
         start = time.perf_counter()
         a = analyze(corpus, unseen)
-        out["unseen"] = {
-            "model": unseen,
-            "F1": a.gold.evaluation.micro.f1,
-            "seconds": time.perf_counter() - start,
-            "suspects": len(a.suspects),
-            "rankings": {
-                "the tool's suspects": precision(suspect_words(a.suspects), changed),
-                "string consistency (no contexts)": precision(
-                    suspect_words(reranked(a, corpus.documents, hidden=None)), changed
-                ),
-                "cleanlab alone": precision(cleanlab_words(a), changed),
-            },
-        }
+        names = ("the tool's suspects", "string consistency (no contexts)", "cleanlab alone")
+        again = reranked(a, corpus.documents, hidden=None)
+        out["unseen"] = {"model": unseen, **scored(a, time.perf_counter() - start, names, again)}
     if run:
         entries = one_run(expand_models([run])[0])
         if entries is None:
@@ -122,20 +123,16 @@ def measure(split: Path, relabelled: Path, unseen: str | None, run: str | None) 
         start = time.perf_counter()
         dynamics = read_checkpoints(corpus, entries[:-1], entries[-1].label)
         a = analyze(corpus, entries[-1].name, dynamics=dynamics)
-        hidden = a.layers[-1].hidden
+        names = (
+            "the tool's suspects, with the run's dynamics",
+            "the tool's suspects, final model alone",
+            "cleanlab alone, final model",
+        )
+        again = reranked(a, corpus.documents, hidden=a.layers[-1].hidden)
         out["trained on it"] = {
             "run": run,
             "checkpoints": [e.label for e in entries],
-            "F1": a.gold.evaluation.micro.f1,
-            "seconds": time.perf_counter() - start,
-            "suspects": len(a.suspects),
-            "rankings": {
-                "the tool's suspects, with the run's dynamics": precision(suspect_words(a.suspects), changed),
-                "the tool's suspects, final model alone": precision(
-                    suspect_words(reranked(a, corpus.documents, hidden=hidden)), changed
-                ),
-                "cleanlab alone, final model": precision(cleanlab_words(a), changed),
-            },
+            **scored(a, time.perf_counter() - start, names, again),
         }
     return out
 
