@@ -126,6 +126,8 @@ def rank_suspects(
     ``dynamics``: the earlier checkpoints of the run the model is the end of."""
     if gold.word_probabilities is None:
         return []
+    if dynamics is not None and not dynamics.probabilities:
+        dynamics = None  # no checkpoint could be read: the final model alone
     first = run_starts(word_ids)
     n_words = len(gold.gold_tags)
     # Each word's votes: the gold classes of its first token's nearest tokens, except those of

@@ -97,3 +97,17 @@ def test_a_weak_model_says_so_and_ranks_only_the_suspects_it_can_back(
     assert len(a.suspects) == supported_count(f1, n_gold) < len(every)
     assert f"kept the first {len(a.suspects):,} of {len(every):,}" in said[0]
     assert [s.record(1) for s in a.suspects] == [s.record(1) for s in every[: len(a.suspects)]]
+
+
+def test_a_run_whose_checkpoints_could_not_be_read_ranks_with_its_final_model(
+    dslim_model, tmp_path, uncapped_suspects
+) -> None:
+    """Every earlier checkpoint left out (no head, other labels): the final model's suspects."""
+    from llm_embedding_ner.analysis.dynamics import TrainingDynamics
+
+    corpus = read_conll(tmp_path, 6, iob1=True)
+    alone = analyze(corpus, dslim_model).suspects
+    empty = TrainingDynamics((), (), (), "final")
+    assert [s.record(1) for s in analyze(corpus, dslim_model, dynamics=empty).suspects] == [
+        s.record(1) for s in alone
+    ]

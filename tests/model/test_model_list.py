@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from llm_embedding_ner.errors import UserError
-from llm_embedding_ner.model.model_list import ModelEntry, expand_models, short_label
+from llm_embedding_ner.model.model_list import ModelEntry, expand_models, one_run, short_label
 
 
 def fake_model(path: Path, tokenizer: bool = True) -> Path:
@@ -176,3 +176,28 @@ def test_the_demo_models_training_run_is_laid_out_as_trainer_lays_it_out(
     ]
     (final,), _ = expand_models([str(out)])
     assert final.name == str(out)
+
+
+def test_checkpoints_of_one_run_are_one_run_in_step_order_and_other_models_are_not(tmp_path: Path) -> None:
+    """What --suspects reads as a training run: a Trainer directory, or its checkpoints given one
+    by one in any order (the final model last); not models of different runs, nor one alone."""
+    run = tmp_path / "run"
+    for step in (100, 20):
+        fake_model(run / f"checkpoint-{step}")
+    fake_model(run / "final-model")  # an ordinary subdirectory: not the run's final model
+    other = fake_model(tmp_path / "other" / "checkpoint-5")
+    (run / "config.json").write_text("{}")
+    (run / "model.safetensors").write_bytes(b"")
+
+    expanded, _ = expand_models([str(run)])
+    assert [e.label for e in one_run(expanded) or []] == ["checkpoint-20", "checkpoint-100", "run (final)"]
+    given, _ = expand_models([str(run), str(run / "checkpoint-100"), str(run / "checkpoint-20")])
+    assert one_run(given) is None  # the run's checkpoints twice
+    given, _ = expand_models([str(run / "checkpoint-100"), str(run / "checkpoint-20")])
+    assert [e.label for e in one_run(given) or []] == ["checkpoint-20", "checkpoint-100"]
+    for names in (
+        [str(run / "checkpoint-20"), str(other)],
+        [str(run / "checkpoint-20"), str(run / "final-model")],
+    ):
+        assert one_run(expand_models(names)[0]) is None
+    assert one_run(expand_models([str(run / "checkpoint-20")])[0]) is None
