@@ -316,8 +316,9 @@ def suspects_document(
 
 
 def evidence_words(s: Suspect) -> str:
-    """A suspect's evidence in one line: the model's probabilities, the neighbours' votes, and
-    how the same words are labelled elsewhere."""
+    """A suspect's evidence in one line: the model's probabilities, the neighbours' votes, how
+    the same words are labelled elsewhere (and in documents alike), and, for a training run, the
+    gold label's probability at each checkpoint."""
     model = s.evidence.get("model", {})
     neighbours = s.evidence.get("neighbours", {})
     elsewhere = s.evidence.get("consistency", {})
@@ -330,4 +331,12 @@ def evidence_words(s: Suspect) -> str:
     if isinstance(elsewhere, Mapping) and elsewhere:
         counts = ", ".join(f"{label} {n}" for label, n in sorted(elsewhere.items(), key=lambda kv: -kv[1]))
         parts.append(f"the same words elsewhere: {counts}")
+    alike = s.evidence.get("consistency_in_context", {})
+    if isinstance(alike, Mapping) and alike:
+        weights = ", ".join(f"{label} {w:.1f}" for label, w in sorted(alike.items(), key=lambda kv: -kv[1]))
+        parts.append(f"weighed by how alike their documents are: {weights}")
+    dynamics = s.evidence.get("dynamics", {})
+    if isinstance(dynamics, Mapping) and dynamics.get("gold_probability"):
+        trace = " → ".join("?" if p is None else f"{p:.2f}" for p in dynamics["gold_probability"])
+        parts.append(f"{s.gold} through the run's checkpoints: {trace}")
     return " · ".join(parts)

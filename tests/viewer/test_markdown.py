@@ -299,3 +299,24 @@ def test_a_type_that_neither_the_model_nor_the_gold_data_has_has_no_f1() -> None
     body = comparison_document(["dslim", "onto"], ["PER", "GPE"], f1, [None, None], [0.5], False)
     rows = [line for line in body.splitlines() if line.startswith("| 0:") or line.startswith("| 1:")]
     assert rows == ["| 0: dslim | 0.8000 | n/a | 0.8000 |", "| 1: onto | 0.0000 | 0.0000 | 0.0000 |"]
+
+
+def test_a_suspects_evidence_in_words_names_its_context_and_its_runs_checkpoints() -> None:
+    from llm_embedding_ner.analysis.suspects import Suspect
+    from llm_embedding_ner.viewer.markdown import evidence_words
+
+    evidence = {
+        "model": {"gold_probability": 0.9, "suggested_probability": 0.05},
+        "consistency": {"O": 10, "ORG": 3},
+        "consistency_in_context": {"O": 0.02, "ORG": 3.0},
+        "dynamics": {
+            "checkpoints": ["checkpoint-5", "checkpoint-10", "final"],
+            "gold_probability": [0.1, None, 0.9],
+        },
+    }
+    s = Suspect(0, 1, "ORG", "LOC", "wrong type", 0.5, evidence)
+    assert evidence_words(s) == (
+        "model: ORG 0.90, LOC 0.05 · the same words elsewhere: O 10, ORG 3 · "
+        "weighed by how alike their documents are: ORG 3.0, O 0.0 · "
+        "ORG through the run's checkpoints: 0.10 → ? → 0.90"
+    )
