@@ -145,7 +145,7 @@ def rank_suspects(
         [OUTSIDE, *types],
         gold.word_probabilities,
         votes,
-        context=None if hidden is None else document_contexts(hidden, word_ids, word_starts),
+        *((None, None) if hidden is None else document_contexts(hidden, word_ids, word_starts)),
         checkpoints=None if dynamics is None else aligned(dynamics, [OUTSIDE, *types]),
         checkpoint_names=() if dynamics is None else (*dynamics.names, dynamics.final),
     )
@@ -172,25 +172,27 @@ def rank_suspects(
     return [locate(s, texts, docs, word_starts, sentence_bounds) for s in found]
 
 
-def document_contexts(hidden: np.ndarray, word_ids: np.ndarray, word_starts: np.ndarray) -> np.ndarray | None:
-    """(n_words, d) each word's context: the mean hidden state of its document, less the mean
-    over documents (what they all share says nothing about their kind), as a unit vector. None
-    for one document: every occurrence shares its context."""
+def document_contexts(
+    hidden: np.ndarray, word_ids: np.ndarray, word_starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+    """Each document's context, (n_docs, d): the mean hidden state of its tokens, less the mean
+    over documents (what they all share says nothing about their kind), as a unit vector; and
+    (n_words,) each word's document. None for one document: every occurrence shares its context."""
     n_docs = len(word_starts) - 1
     if n_docs < 2 or hidden.shape[0] == 0:
-        return None
+        return None, None
     token_document = np.searchsorted(word_starts, word_ids, side="right") - 1
-    sums = np.zeros((n_docs, hidden.shape[1]), dtype=np.float64)
-    np.add.at(sums, token_document, hidden)
     counts = np.bincount(token_document, minlength=n_docs)
     read = counts > 0
-    means = sums[read] / counts[read, None]
-    vectors = np.zeros_like(sums)
+    # A document's tokens are contiguous: one sum per run (np.add.at took seconds on a large corpus).
+    starts = np.r_[0, np.cumsum(counts)[:-1]][read]
+    means = np.add.reduceat(hidden, starts, axis=0, dtype=np.float64) / counts[read, None]
+    vectors = np.zeros((n_docs, hidden.shape[1]), dtype=np.float64)
     vectors[read] = means - means.mean(axis=0)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
     word_document = np.searchsorted(word_starts, np.arange(int(word_starts[-1])), side="right") - 1
-    return vectors[word_document].astype(np.float32)
+    return vectors.astype(np.float32), word_document
 
 
 def word_texts(docs: list[Document]) -> list[str]:

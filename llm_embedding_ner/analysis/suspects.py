@@ -18,7 +18,7 @@ Three kinds of evidence score each one, each in [0, 1]:
   word's own gold class.
 - **consistency**: the same words elsewhere in the input, labelled otherwise: the share of other
   occurrences whose gold label differs from this one's, each occurrence weighed by how alike its
-  context is (``Words.context``: its document; a city is a team in league tables and a place in
+  context is (``Words.contexts``: its document's; a city is a team in league tables and a place in
   datelines, so those two kinds of documents do not argue with each other).
 
 The score is their weighted sum (``WEIGHTS``: model and consistency; the neighbours' votes are
@@ -82,9 +82,11 @@ class Words:
     classes: list[str]  # "O", then the entity types
     probabilities: np.ndarray  # (n_words, n_classes); NaN rows where the model read no token
     neighbour_classes: np.ndarray  # (n_words, k) gold class ids of nearest tokens, -1 for none
-    # (n_words, d) unit vectors of each word's context (gold.document_contexts); None: every
-    # other occurrence of a span's words counts alike.
-    context: np.ndarray | None = None
+    # Each word's context (gold.document_contexts: its document): (n_contexts, d) unit vectors,
+    # and (n_words,) the row of each word's. None: every other occurrence of a span's words
+    # counts alike.
+    contexts: np.ndarray | None = None
+    word_context: np.ndarray | None = None
     # Training dynamics: (n_checkpoints, n_words, n_classes), the probabilities of the same
     # classes from earlier checkpoints of the run ``probabilities`` comes from, in step order.
     checkpoints: np.ndarray | None = None
@@ -302,7 +304,7 @@ def _judge(
     this_label = span_gold or (OUTSIDE if gold == OUTSIDE else None)
     # Other occurrences count as much as their context is like this one's (a city is a place in
     # datelines and a team in league tables); this occurrence itself counts 1.
-    similar = _context_weights(w.context, start, [s for s, _ in others]).astype(np.float64)
+    similar = _context_weights(w, start, [s for s, _ in others])
     consistency_share = np.zeros(n_classes)
     differing = 0.0
     for weight, label in zip(similar.tolist(), others.values(), strict=True):
@@ -335,7 +337,7 @@ def _judge(
         },
         "consistency": dict(Counter(others.values())),
     }
-    if w.context is not None and others:
+    if w.contexts is not None and others:
         # How much those occurrences counted, their contexts being more or less like this one's.
         alike: dict[str, float] = defaultdict(float)
         for weight, label in zip(similar.tolist(), others.values(), strict=True):
@@ -354,12 +356,12 @@ def _judge(
     return Suspect(start, end, gold, suggested, kind, round(score, 6), evidence, extent=extent)
 
 
-def _context_weights(context: np.ndarray | None, start: int, others: list[int]) -> np.ndarray:
+def _context_weights(w: Words, start: int, others: list[int]) -> np.ndarray:
     """How much each other occurrence (its first word id) counts: 1 in the same context, less
     the less alike their contexts are (``CONTEXT_SCALE``); 1 each without contexts."""
-    if context is None or not others:
+    if w.contexts is None or w.word_context is None or not others:
         return np.ones(len(others))
-    cosine = context[others] @ context[start]
+    cosine = (w.contexts[w.word_context[others]] @ w.contexts[w.word_context[start]]).astype(np.float64)
     return np.exp((np.minimum(cosine, 1.0) - 1.0) / CONTEXT_SCALE)
 
 

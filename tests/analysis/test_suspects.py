@@ -218,25 +218,23 @@ def test_a_suspect_states_the_gold_annotation_exactly(data: st.DataObject) -> No
             assert gold_entities.get((s.first_word, s.end_word)) == s.gold, s
 
 
-def wednesday_corpus(planted_o: bool) -> tuple[Words, np.ndarray, int]:
+def wednesday_corpus(planted_o: bool) -> tuple[Words, int]:
     """Football reports where "Wednesday" is the club (ORG) and news where it is the weekday (O):
     each kind of document its own context vector. With ``planted_o``, one report misses the
-    club (gold O). Returns the words, the contexts, and the planted word's id."""
+    club (gold O). Returns the words and the planted word's id."""
     report = [("Wednesday", "B-ORG"), ("beat", "O"), ("Udinese", "B-ORG"), ("2-1", "O")]
     news = [("on", "O"), ("Wednesday", "O"), ("the", "O"), ("minister", "O"), ("said", "O")]
     sentences = [report] * 4 + [news] * 10
     if planted_o:
         sentences.append([("Wednesday", "O"), ("drew", "O"), ("with", "O"), ("Udinese", "B-ORG")])
     words, gold, sentence = sentence_words(sentences)
-    football, weekday = np.eye(2, dtype=np.float32)
+    football, weekday = 0, 1  # rows of the context vectors, np.eye(2)
     kinds = [football] * 4 + [weekday] * 10 + ([football] if planted_o else [])
-    context = np.concatenate(
-        [np.repeat(k[None], len(s), axis=0) for k, s in zip(kinds, sentences, strict=True)]
-    )
+    word_context = np.repeat(kinds, [len(s) for s in sentences])
     uniform = np.full((len(words), len(CLASSES)), 1 / len(CLASSES), np.float32)
     none = np.full((len(words), 5), -1)
-    w = Words(words, gold, gold, sentence, CLASSES, uniform, none, context=context)
-    return w, context, len(words) - 4
+    w = Words(words, gold, gold, sentence, CLASSES, uniform, none, np.eye(2, dtype=np.float32), word_context)
+    return w, len(words) - 4
 
 
 def test_consistency_compares_a_name_with_its_own_kind_of_context() -> None:
@@ -244,16 +242,16 @@ def test_consistency_compares_a_name_with_its_own_kind_of_context() -> None:
     in ten news sentences; by string alone, every report's label is flagged."""
     from dataclasses import replace
 
-    w, _, _ = wednesday_corpus(planted_o=False)
+    w, _ = wednesday_corpus(planted_o=False)
     consistency_only = (0.0, 0.0, 1.0)
     assert find_suspects(w, weights=consistency_only) == []
-    by_string = find_suspects(replace(w, context=None), weights=consistency_only)
+    by_string = find_suspects(replace(w, contexts=None, word_context=None), weights=consistency_only)
     assert {(s.gold, s.suggested) for s in by_string} == {("ORG", "O")} and len(by_string) == 4
 
 
 def test_a_name_labelled_against_its_own_kind_of_context_is_found() -> None:
     """One report with the club left O is a missed ORG: the reports say so, the news do not."""
-    w, _, planted = wednesday_corpus(planted_o=True)
+    w, planted = wednesday_corpus(planted_o=True)
     found = find_suspects(w, weights=(0.0, 0.0, 1.0))
     assert [(s.first_word, s.gold, s.suggested, s.kind) for s in found[:1]] == [
         (planted, "O", "ORG", "missed entity")
