@@ -59,8 +59,8 @@ MIN_SCORE = 0.05  # below this a suggestion is noise, not a suspect
 # How fast another occurrence's say fades as its context differs: weight exp((cos - 1) / scale)
 # for the cosine of the two contexts (gold.document_contexts: their documents). Chosen on
 # CleanCoNLL's relabelling of the validation split (benchmarks/suspects.py --cleanconll), never the
-# test split, with a model that did not see it: precision at 50/100/200/500 words 0.56/0.48/0.31/
-# 0.20 (average precision 0.092) where every occurrence alike gave 0.56/0.47/0.30/0.20 (0.088);
+# test split, with a model that did not see it: precision at 50/100/200/500 words 0.58/0.48/0.31/
+# 0.20 (average precision 0.090) where every occurrence alike gave 0.56/0.47/0.30/0.20 (0.088);
 # scales 0.25 to 2 are within 0.06 at 50 words and 0.01 beyond. A sentence, or the word's own
 # hidden state, as its context did worse than none (precision at 100 words 0.19 to 0.45 against
 # 0.46, with the span's worst word as its model evidence). Small, because most of the split's
@@ -211,8 +211,8 @@ def find_suspects(w: Words, weights: tuple[float, float, float] = WEIGHTS) -> li
         # and final model (data maps' confidence), so a label learnt late or never is doubted
         # even where the final model has memorised it; a label the final model doubts stays
         # doubted (the lower label quality of the two). Measured on CleanCoNLL's validation
-        # split with two runs trained on it: at least the final model's precision at 50 to 500
-        # words, where the average alone lost up to 0.08 at 50.
+        # split with two runs trained on it: the final model's precision at 50 to 500 words or
+        # more (but one word in 500, once), where the average alone lost up to 0.08 at 50.
         w = replace(w, probabilities=np.concatenate([w.checkpoints, w.probabilities[None]]).mean(axis=0))
         quality = np.minimum(quality, label_quality(w, gold_ids))
     predicted = chunks(w.predicted_tags, w.sentence)
