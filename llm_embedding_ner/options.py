@@ -177,8 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--suspects",
         metavar="FILE.jsonl",
-        help="input with gold labels, one model: write the suspect gold labels (spans whose annotation "
-        "is probably wrong) to this new JSON Lines file, most suspect first",
+        help="input with gold labels, one model or the checkpoints of one training run (ranked with "
+        "its training dynamics): write the suspect gold labels (spans whose annotation is probably "
+        "wrong) to this new JSON Lines file, most suspect first",
     )
 
     model = parser.add_argument_group("model")
