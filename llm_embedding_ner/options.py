@@ -175,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
         "place their tokens in with --map",
     )
     source.add_argument(
+        "--table",
+        metavar="DIR",
+        help="one model: write every token of the run as Parquet (tokens.parquet and corpus.parquet, "
+        "joined by token_id) into this new or empty folder, for pandas, polars or DuckDB",
+    )
+    source.add_argument(
         "--suspects",
         metavar="FILE.jsonl",
         help="input with gold labels, one model or the checkpoints of one training run (ranked with "

@@ -1,4 +1,5 @@
-"""What a run writes besides the recording: the ``--suspects`` list and the ``--save-map`` map.
+"""What a run writes besides the recording: the ``--suspects`` list, the ``--save-map`` map and
+the ``--table`` folder.
 
 Both are checked before any work (a new file in a folder that exists; options that make sense
 together) and written after the recording is delivered, so a write that fails then costs
@@ -118,12 +119,13 @@ def check_outputs(
     one_model = {
         "--suspects": args.suspects,
         "--save-map": args.save_map,
+        "--table": args.table,
         "--map": args.map,
         "--interactive": args.interactive,
     }
     for option, value in one_model.items():
         if value and n_models > 1:
-            if option == "--suspects" and one_run:
+            if option in ("--suspects", "--table") and one_run:  # the final model's analysis
                 continue
             also = ", or the checkpoints of one training run" if option == "--suspects" else ""
             raise UserError(f"{option} works with one model{also}; give one --model")
@@ -132,16 +134,21 @@ def check_outputs(
     if args.save_map and args.map:
         raise UserError("--save-map draws a new map and --map places tokens in one: give one of them")
     if args.interactive and (
-        args.text is not None or args.file is not None or args.suspects or args.save_map
+        args.text is not None or args.file is not None or args.suspects or args.save_map or args.table
     ):
         raise UserError(
-            "--interactive reads sentences from the prompt: not with --text, --file, --suspects or --save-map"
+            "--interactive reads sentences from the prompt: not with --text, --file, --suspects, "
+            "--save-map or --table"
         )
     check_distinct(*run_paths(args, model_names or []))
     if args.suspects:
         check_new_file("--suspects", args.suspects, "suspects.jsonl")
     if args.save_map:
         check_new_file("--save-map", args.save_map, "reference.map.npz")
+    if args.table:
+        from .table import check_table_folder
+
+        check_table_folder(args.table)
 
 
 def write_outputs(
@@ -156,6 +163,14 @@ def write_outputs(
             print(write_suspects(args.suspects, getattr(result, "suspects", [])), file=sys.stderr)
         except OSError as e:
             print(f"error: cannot write --suspects {args.suspects}: {e.strerror or e}", file=sys.stderr)
+            code = 2
+    if args.table:  # one model's analysis: checked before the run
+        from .table import write_table
+
+        try:
+            print(write_table(result, args.table), file=sys.stderr)  # type: ignore[arg-type]
+        except OSError as e:
+            print(f"error: cannot write --table {args.table}: {e.strerror or e}", file=sys.stderr)
             code = 2
     if new_map is not None:
         from ..analysis.reference_map import save_map
