@@ -168,6 +168,7 @@ def assemble(
                 int(stream.word_starts[i]),
                 int(stream.word_starts[i + 1]),
                 d.metadata,
+                d.sentence_origins,
             )
             for i, d in enumerate(docs)
         ],

@@ -28,6 +28,8 @@ class DocumentView:
     first_word: int
     end_word: int
     metadata: dict[str, object]
+    # Where each of its sentences is in the input (Document.sentence_origins), gold input only.
+    sentence_origins: list[dict[str, object]] | None = None
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ def token_columns(a: Analysis) -> dict[str, object]:
         "sentence": pa.array(a.token_sentence.astype(np.int32))
         if a.token_sentence is not None
         else pa.nulls(n, pa.int32()),
+        **origin_columns(a, document),
         "word": pa.array(a.word_ids.astype(np.int64)),
         "token": pa.array(a.tokens, pa.string()),
         "piece": pa.array(a.pieces, pa.string()),
@@ -81,6 +82,22 @@ def token_columns(a: Analysis) -> dict[str, object]:
         columns["gold"] = pa.nulls(n, pa.string())
         columns["error_kind"] = pa.nulls(n, pa.string())
     return columns
+
+
+def origin_columns(a: Analysis, document: np.ndarray) -> dict[str, object]:
+    """``line`` (text formats, from 1) and ``row`` (tables, from 0) of each token's sentence in
+    the input, as in the --suspects file's ``origin``; null where the input has none."""
+    import pyarrow as pa
+
+    n = len(document)
+    found: dict[str, list[object]] = {"line": [None] * n, "row": [None] * n}
+    if a.token_sentence is not None:
+        for t, (d, s) in enumerate(zip(document.tolist(), a.token_sentence.tolist(), strict=True)):
+            origins = a.documents[d].sentence_origins if a.documents else None
+            if origins is not None and 0 <= s < len(origins):
+                for key in found:
+                    found[key][t] = origins[s].get(key)
+    return {key: pa.array(values, pa.int64()) for key, values in found.items()}
 
 
 def corpus_columns(a: Analysis) -> dict[str, object]:

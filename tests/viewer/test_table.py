@@ -33,6 +33,11 @@ def test_every_token_is_a_row_equal_to_the_analysis(
     assert [r["token"] for r in tokens] == a.tokens
     assert [r["document"] for r in tokens] == a.token_document.tolist()
     assert [r["sentence"] for r in tokens] == a.token_sentence.tolist()
+    # Each token's sentence starts on its ``line`` of the CoNLL file (after a blank line).
+    lines = (tmp_path / "gold-6.conll").read_text(encoding="utf-8").split("\n")
+    assert all(r["row"] is None and lines[r["line"] - 2] == "" and lines[r["line"] - 1] for r in tokens)
+    for r in tokens:
+        assert r["line"] == a.documents[r["document"]].sentence_origins[r["sentence"]]["line"]
     assert [r["gold"] for r in tokens] == [a.gold.gold_tags[w] for w in a.word_ids.tolist()]
     assert [r["error_kind"] for r in tokens] == [ERROR_KINDS[int(k)] for k in a.gold.error_kinds]
     assert np.allclose([r["probability"] for r in tokens], a.scores)
@@ -58,6 +63,7 @@ def test_a_text_without_gold_labels_has_empty_gold_columns(dslim_model, tmp_path
     tokens = pq.read_table(tmp_path / "t" / "tokens.parquet")
     assert tokens.column("gold").null_count == tokens.num_rows == len(a.tokens)
     assert tokens.column("sentence").null_count == tokens.num_rows
+    assert tokens.column("line").null_count == tokens.column("row").null_count == tokens.num_rows
     assert (
         pq.read_table(tmp_path / "t" / "corpus.parquet").column("suspect_rank").null_count == tokens.num_rows
     )
