@@ -134,7 +134,9 @@ def test_documents_and_layers_each_go_on_their_own_timeline(dslim_model, tmp_pat
     assert blueprint_for(analysis).time_panel.timeline == "layer"
 
 
-def test_the_cloud_tabs_are_those_with_something_to_show(dslim_model, tmp_path: Path) -> None:
+def test_the_cloud_tabs_are_those_with_something_to_show(
+    dslim_model, tmp_path: Path, uncapped_suspects: None
+) -> None:
     """Gold labels: three colourings and the suspects; a corpus: its mentions, unless its tokens
     were placed in a map (no mention cloud then, so no empty tab)."""
     from llm_embedding_ner.pipeline import map_of
