@@ -30,6 +30,12 @@ def check_new_file(option: str, path: str, example: str) -> None:
         raise UserError(f"{option} {path} is a directory; name a file, such as {target / example}")
     if target.exists():
         raise UserError(f"{option} {path} already exists; remove it or name another file")
+    check_parent_folder(option, path)
+
+
+def check_parent_folder(option: str, path: str) -> None:
+    """Fail when the folder ``path`` would be made in does not exist or cannot be written in."""
+    target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise UserError(f"{option} {path}: the folder {folder} does not exist")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import UserError
+from .outputs import check_parent_folder
 
 if TYPE_CHECKING:
     from ..analysis.result import Analysis
@@ -39,11 +40,7 @@ def check_table_folder(path: str) -> None:
         return
     if target.exists():
         raise UserError(f"--table {path} is a file; name a new or empty folder")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise UserError(f"--table {path}: the folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UserError(f"--table {path}: cannot write in {parent}")
+    check_parent_folder("--table", path)
 
 
 def token_columns(a: Analysis) -> dict[str, object]:
@@ -114,11 +111,13 @@ def corpus_columns(a: Analysis) -> dict[str, object]:
     columns["nearest"] = pa.FixedSizeListArray.from_arrays(
         pa.array(nearest.ravel(), pa.int64()), nearest.shape[1]
     )
-    rank = np.zeros(n, dtype=np.int32)
-    score = np.zeros(n, dtype=np.float32)
+    # By word, then read through each token's word: one pass over the tokens, not one per suspect.
+    n_words = int(a.word_ids.max()) + 1 if n else 0
+    word_rank = np.zeros(n_words, dtype=np.int32)
+    word_score = np.zeros(n_words, dtype=np.float32)
     for r, s in reversed(list(enumerate(a.suspects, start=1))):  # the higher rank wins
-        tokens = (a.word_ids >= s.first_word) & (a.word_ids < s.end_word)
-        rank[tokens], score[tokens] = r, s.score
+        word_rank[s.first_word : s.end_word], word_score[s.first_word : s.end_word] = r, s.score
+    rank, score = word_rank[a.word_ids], word_score[a.word_ids]
     columns["suspect_rank"] = pa.array(rank, mask=rank == 0)
     columns["suspect_score"] = pa.array(score, mask=rank == 0)
     return columns
