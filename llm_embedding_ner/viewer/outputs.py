@@ -43,6 +43,19 @@ def check_parent_folder(option: str, path: str) -> None:
         raise UserError(f"{option} {path}: cannot write in {folder}")
 
 
+def check_table_folder(path: str) -> None:
+    """Fail before any work when ``path`` is a file, a folder with files in it, or has no
+    writable parent folder."""
+    target = Path(path)
+    if target.is_dir():
+        if any(target.iterdir()):
+            raise UserError(f"--table {path} is a folder with files in it; name a new or empty folder")
+        return
+    if target.exists():
+        raise UserError(f"--table {path} is a file; name a new or empty folder")
+    check_parent_folder("--table", path)
+
+
 def file_key(path: Path) -> tuple[int, int] | str:
     """What makes two names one file: device and inode where it exists (a link, ``./x`` and
     ``x``), else the absolute path with its links resolved."""
@@ -152,8 +165,6 @@ def check_outputs(
     if args.save_map:
         check_new_file("--save-map", args.save_map, "reference.map.npz")
     if args.table:
-        from .table import check_table_folder
-
         check_table_folder(args.table)
 
 

@@ -9,7 +9,8 @@ Two files, joined by ``token_id`` (the token's index in the run, as in the viewe
 
 The split is where the work splits: the first kind is known document by document, the second
 only once every token is in. For now both are written at the end of the run, after the
-recording; the folder must be new or empty, so nothing is ever overwritten.
+recording; the folder must be new or empty (outputs.check_table_folder), so nothing is ever
+overwritten.
 """
 
 from __future__ import annotations
@@ -20,27 +21,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import UserError
-from .outputs import check_parent_folder
-
 if TYPE_CHECKING:
     from ..analysis.result import Analysis
 
 TOKENS = "tokens.parquet"
 CORPUS = "corpus.parquet"
-
-
-def check_table_folder(path: str) -> None:
-    """Fail before any work when ``path`` is a file, a folder with files in it, or has no
-    writable parent folder."""
-    target = Path(path)
-    if target.is_dir():
-        if any(target.iterdir()):
-            raise UserError(f"--table {path} is a folder with files in it; name a new or empty folder")
-        return
-    if target.exists():
-        raise UserError(f"--table {path} is a file; name a new or empty folder")
-    check_parent_folder("--table", path)
 
 
 def token_columns(a: Analysis) -> dict[str, object]:

@@ -10,7 +10,8 @@ import pytest
 from llm_embedding_ner.analysis.evaluation import ERROR_KINDS
 from llm_embedding_ner.errors import UserError
 from llm_embedding_ner.pipeline import analyze
-from llm_embedding_ner.viewer.table import check_table_folder, write_table
+from llm_embedding_ner.viewer.outputs import check_table_folder
+from llm_embedding_ner.viewer.table import write_table
 
 from ..test_cli import run_cli
 from ..test_pipeline import agreeing_conll_text, read_conll
