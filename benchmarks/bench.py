@@ -175,6 +175,7 @@ def child(args: argparse.Namespace) -> None:
             "--headless",
             "--save",
             args.save,
+            *(["--table", args.table] if args.table else []),
             "-q",
         ]
     )
@@ -257,9 +258,17 @@ def picture_quality(analysis) -> dict:
     return {"separation_3d": view.separation_3d, "neighbours_kept": float(kept)}
 
 
-def run_once(model: Path, text_file: Path, cache_home: Path, workdir: Path, layers: str = "last") -> dict:
+def run_once(
+    model: Path,
+    text_file: Path,
+    cache_home: Path,
+    workdir: Path,
+    layers: str = "last",
+    table: Path | None = None,
+) -> dict:
     args = ["--model", str(model), "--file", str(text_file), "--save", str(workdir / "out.rrd")]
-    return run_child(Path(__file__), [*args, "--layers", layers], cache_home)
+    more = ["--table", str(table)] if table is not None else []
+    return run_child(Path(__file__), [*args, "--layers", layers, *more], cache_home)
 
 
 def run_child(script: Path, args: list[str], cache_home: Path) -> dict:
@@ -368,6 +377,7 @@ def main() -> None:
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--save", help=argparse.SUPPRESS)
     parser.add_argument("--layers", default="last", help=argparse.SUPPRESS)
+    parser.add_argument("--table", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)

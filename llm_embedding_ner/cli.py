@@ -26,6 +26,7 @@ from .options import build_parser
 from .progress import Stopwatch
 from .viewer.delivery import check_sink, discard_partial, named_file_line, prepare_spawn
 from .viewer.outputs import check_outputs, write_outputs
+from .viewer.table import TableWriter
 
 if TYPE_CHECKING:
     from .analysis.changes import Comparison
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     _setup_output(quiet=args.quiet)
     settings = ProjectionSettings(args.n_neighbors, args.min_dist, args.metric, args.seed)
     projector = None
+    table: TableWriter | None = None
     try:
         check_sink(args)
         from .model.model_list import expand_models, one_run
@@ -92,12 +94,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"--suspects checks gold labels, and {given} has none: give a --file with gold labels "
                 "(CoNLL, JSON Lines with tokens and ner_tags, a dataset)"
             )
-        result, new_map = run_models(args, run or entries, corpus, settings, project, reference)
+        table = TableWriter(args.table) if args.table else None  # written as the run reads
+        result, new_map = run_models(args, run or entries, corpus, settings, project, reference, table)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: stopped before logging, nothing was saved or sent", file=sys.stderr)
+        kept = table.kept() if table is not None else ""
+        said = f"; {kept}" if kept else ", nothing was saved or sent"
+        print(f"interrupted: stopped before logging{said}", file=sys.stderr)
         return 130
     finally:
         if projector is not None:
@@ -116,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as e:  # the viewer closed, crashed or never listened; a flush failed
         print(save_after_failure(result, source, e), file=sys.stderr)
-        return write_outputs(args, result, new_map) or 1  # they do not depend on the recording
+        return write_outputs(args, result, new_map, table) or 1  # they do not depend on the recording
     from .viewer.report import summary
 
     log = logging.getLogger("llm_embedding_ner")
@@ -126,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info(saved)
     if closing_line:
         print(closing_line, file=sys.stderr)  # where the recording went, or where it is served
-    code = write_outputs(args, result, new_map)
+    code = write_outputs(args, result, new_map, table)
     if not no_viewer:
         rr.script_teardown(args)  # with --serve: keeps serving until Ctrl-C
     return code
@@ -157,9 +162,11 @@ def run_models(
     settings: ProjectionSettings,
     project: Projector | None,
     reference: ReferenceMap | None = None,
+    table: TableWriter | None = None,
 ) -> tuple[Analysis | Comparison, ReferenceMap | None]:
     """One model's analysis, or, for several, their comparison (comparison.py); and, with
-    ``--save-map``, the map of the analysis to write once it is delivered."""
+    ``--save-map``, the map of the analysis to write once it is delivered. ``table`` receives
+    each segment's token rows as it is read (one model only: check_outputs)."""
     options = dict(
         projection=settings, batch_size=args.batch_size, layers=args.layers, label_map=args.label_map
     )
@@ -187,7 +194,15 @@ def run_models(
     from .pipeline import analyze, map_of
 
     model = load_one(args, entries[0], reference)
-    analysis = analyze(corpus, model, project=project, reference_map=reference, dynamics=dynamics, **options)
+    analysis = analyze(
+        corpus,
+        model,
+        project=project,
+        reference_map=reference,
+        dynamics=dynamics,
+        on_segment=table,
+        **options,
+    )
     return analysis, map_of(analysis, model, settings, source_name(args.file)) if args.save_map else None
 
 

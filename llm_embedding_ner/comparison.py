@@ -34,8 +34,9 @@ from .inputs.documents import Corpus
 from .model.layer_selection import HEAVY_LAYERS_GIB, LayerSpec, resolve_layers
 from .model.model_list import ModelEntry
 from .model.model_loading import LoadedModel, has_token_head, inspect_model, load_model, loading_stage
-from .pipeline import assemble, predict
+from .pipeline import assemble
 from .progress import Stopwatch
+from .reading import predict
 
 log = logging.getLogger("llm_embedding_ner")
 

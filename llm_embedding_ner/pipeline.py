@@ -1,26 +1,19 @@
 """``analyze``: the whole flow from text to an ``Analysis``, ready to log or inspect.
 
-documents -> tokenize into windows -> one forward pass -> decode entities (-> compare with
-gold labels) -> per layer: nearest neighbours, project to 3D, score how well types separate.
-``predict`` is the part before the projection, for callers that want only the model's output.
+documents -> ``predict`` (reading.py: tokenize, the forward pass and decoding, segment by
+segment, and the comparison with gold labels) -> per layer: nearest neighbours, project to 3D,
+score how well types separate -> suspects.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 
 from .analysis.dynamics import TrainingDynamics
-from .analysis.entities import (
-    check_label_map,
-    decode_documents,
-    entity_types,
-    renamed_types,
-    token_classes,
-    token_entity_index,
-)
-from .analysis.gold import compare_with_gold, rank_suspects, token_sentences
+from .analysis.gold import rank_suspects, token_sentences
 from .analysis.layers import LayerView, view_layers
 from .analysis.mentions import MentionCloud, mention_cloud
 from .analysis.projection import ProjectionSettings, Projector
@@ -31,15 +24,15 @@ from .analysis.reference_map import (
     fingerprints,
     make_map,
 )
-from .analysis.result import Analysis, DocumentView, Prediction
+from .analysis.result import Analysis, Prediction, TokenRows
 from .inputs.documents import Corpus, Document
 from .inputs.text_input import check_unicode
-from .model.layer_selection import LayerSpec, resolve_layers, warn_if_heavy
+from .model.layer_selection import LayerSpec
 from .model.model_loading import DEFAULT_MODEL, LoadedModel, load_model, loading_stage
-from .model.token_display import show_tokens
-from .progress import Stopwatch, throttled
+from .progress import Stopwatch
+from .reading import DOCUMENT_SEPARATOR, document_view, predict
 
-DOCUMENT_SEPARATOR = "\n\n"
+__all__ = ["DOCUMENT_SEPARATOR", "analyze", "assemble", "map_of", "predict"]
 
 
 def analyze(
@@ -54,6 +47,7 @@ def analyze(
     project: Projector | None = None,
     reference_map: ReferenceMap | None = None,
     dynamics: TrainingDynamics | None = None,
+    on_segment: Callable[[TokenRows], None] | None = None,
 ) -> Analysis:
     """Run the NER model over ``text`` (or every document of a ``Corpus``) and project its
     token embeddings to 3D, or place them in ``reference_map`` (see analysis/reference_map.py; its
@@ -65,6 +59,7 @@ def analyze(
     ``project`` stands in for ``projection.project_to_3d`` (the command line runs it in a
     process of its own, see projection_process). ``dynamics``: how the earlier checkpoints of
     the run ``model`` ends read the same corpus (training_run.py), for the suspects.
+    ``on_segment`` receives the per-document columns of each segment as it is read (reading.py).
     """
     if isinstance(text, str):
         check_unicode(text, "the text")  # a tokenizer raises a TypeError on a lone surrogate
@@ -79,10 +74,20 @@ def analyze(
     if reference_map is not None:
         check_fits(reference_map, loaded)  # another model's map would place tokens anywhere
         layers, project = (reference_map.layer,), MapProjector(reference_map)
-    p = predict(corpus, loaded, batch_size=batch_size, layers=layers, label_map=label_map, watch=watch)
+    p = predict(
+        corpus,
+        loaded,
+        batch_size=batch_size,
+        layers=layers,
+        label_map=label_map,
+        watch=watch,
+        on_segment=on_segment,
+    )
     with watch.stage("projection") as note:
         settings = projection or ProjectionSettings()
-        views, method = view_layers(p.layer_numbers, p.hidden, p.class_ids, settings, project)
+        views, method = view_layers(
+            p.layer_numbers, p.hidden, p.class_ids, settings, project, reduce=reference_map is None
+        )
         note.append(method if len(views) == 1 else f"{method}, {len(views)} layers")
         # Mentions placed among a map's tokens would mean nothing: a map has no mention cloud.
         mentions = None
@@ -159,109 +164,10 @@ def assemble(
         layers=views,
         projection_method=method,
         timings=timings,
-        documents=[
-            DocumentView(
-                int(stream.char_starts[i]),
-                int(stream.char_starts[i]) + len(d.text),
-                int(stream.token_starts[i]),
-                int(stream.token_starts[i + 1]),
-                int(stream.word_starts[i]),
-                int(stream.word_starts[i + 1]),
-                d.metadata,
-                d.sentence_origins,
-            )
-            for i, d in enumerate(docs)
-        ],
+        documents=[document_view(d, stream, i) for i, d in enumerate(docs)],
         is_corpus=corpus.split,
         token_document=token_document,
         token_sentence=token_sentences(docs, stream) if corpus.has_gold else None,
         gold=p.gold,
         mentions=mentions,
-    )
-
-
-def predict(
-    corpus: Corpus,
-    loaded: LoadedModel,
-    *,
-    batch_size: int | None = None,
-    layers: LayerSpec = "last",
-    label_map: dict[str, str] | None = None,
-    watch: Stopwatch | None = None,
-) -> Prediction:
-    """Tokenize, run the model once and decode: everything ``analyze`` does before projecting.
-    ``watch`` times the stages (a new one if not given)."""
-    from .model.forward import DEFAULT_BATCH_SIZE, run_model
-    from .model.windows import tokenize_documents
-
-    docs = corpus.documents
-    watch = watch or Stopwatch()
-    layer_numbers = resolve_layers(layers, loaded.n_layers)
-    model_types = entity_types(loaded.labels)
-    # A model without a head has no types to rename; the others of a comparison have.
-    rename = check_label_map(label_map or {}, model_types) if loaded.has_head else {}
-    with watch.stage("tokenize") as note:
-        stream = tokenize_documents(
-            loaded.tokenizer,
-            [d.text for d in docs],
-            [d.words for d in docs],
-            loaded.max_length,
-            DOCUMENT_SEPARATOR,
-        )
-        tokens, n_windows = stream.tokens, stream.windows.input_ids.shape[0]
-        documents = f"{len(docs):,} documents, " if corpus.split else ""
-        note.append(
-            f"{documents}{tokens.ids.size:,} tokens, {n_windows:,} window{'' if n_windows == 1 else 's'}"
-        )
-    warn_if_heavy(tokens.ids.size, layer_numbers, loaded.model.config.hidden_size)
-    with watch.stage("forward"):
-        progress = throttled("forward: {done}/{total} windows")
-        output = run_model(
-            loaded.model,
-            stream.windows,
-            loaded.device,
-            batch_size or DEFAULT_BATCH_SIZE,
-            progress,
-            layer_numbers,
-            with_labels=loaded.has_head,
-        )
-    joined_text = DOCUMENT_SEPARATOR.join(d.text for d in docs)
-    with watch.stage("decode") as note:
-        shown = show_tokens(joined_text, tokens.pieces, tokens.offsets, tokens.word_ids, tokens.readings)
-        if loaded.has_head:
-            predicted = output.probabilities.argmax(axis=1)
-            labels = [loaded.labels[i] for i in predicted]
-            scores = output.probabilities[np.arange(predicted.size), predicted]
-            entities = decode_documents(joined_text, docs, stream, labels, scores)
-        else:  # an encoder alone: no labels, no entities (see comparison.py)
-            labels, entities = [""] * tokens.ids.size, []
-            scores = np.full(tokens.ids.size, np.nan, np.float32)
-        entities = [replace(e, type=rename.get(e.type, e.type)) for e in entities]
-        gold_types = [t for d in docs if d.gold_tags for t in entity_types(d.gold_tags)]
-        types = renamed_types(model_types, rename)
-        types += [t for t in dict.fromkeys(gold_types) if t not in types]
-        token_entity = token_entity_index(tokens.ids.size, entities)
-        class_ids = token_classes(entities, token_entity, types)
-        gold = None
-        if corpus.has_gold:
-            probabilities = output.probabilities if loaded.has_head else None
-            gold = compare_with_gold(docs, stream, entities, types, probabilities, loaded.labels, rename)
-        note.append(f"{len(entities):,} entities")
-        if gold is not None:
-            note.append(
-                f"micro F1 {gold.evaluation.micro.f1:.3f} against {gold.evaluation.micro.support:,} gold"
-            )
-    return Prediction(
-        joined_text,
-        stream,
-        output.hidden,
-        layer_numbers,
-        shown,
-        labels,
-        scores,
-        entities,
-        types,
-        token_entity,
-        class_ids,
-        gold,
     )

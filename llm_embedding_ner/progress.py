@@ -26,9 +26,13 @@ class Stopwatch:
         start = time.perf_counter()
         yield details
         elapsed = time.perf_counter() - start
-        self.seconds[name] = self.seconds.get(name, 0.0) + elapsed
+        self.add(name, elapsed, details)
+
+    def add(self, name: str, seconds: float, details: list[str] | None = None) -> None:
+        """Count ``seconds`` as stage ``name`` (timed elsewhere, a piece at a time) and log it."""
+        self.seconds[name] = self.seconds.get(name, 0.0) + seconds
         suffix = f"  ({', '.join(details)})" if details else ""
-        log.info("%-10s %7.2f s%s", name, elapsed, suffix)
+        log.info("%-10s %7.2f s%s", name, seconds, suffix)
 
 
 # How often a long stage says how far it is.

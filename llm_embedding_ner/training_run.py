@@ -16,8 +16,8 @@ from .analysis.suspects import OUTSIDE
 from .inputs.documents import Corpus
 from .model.model_list import ModelEntry
 from .model.model_loading import load_model, load_tokenizer, loading_stage
-from .pipeline import predict
 from .progress import Stopwatch
+from .reading import predict
 
 
 def read_checkpoints(

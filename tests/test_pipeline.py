@@ -389,7 +389,9 @@ def test_documents_are_read_as_if_each_were_alone(dslim_model) -> None:
     together = analyze(Corpus([Document(t) for t in texts], "text", True), dslim_model)
     for doc, text in zip(together.documents, texts, strict=True):
         alone = analyze(text, dslim_model)
-        np.testing.assert_allclose(together.hidden[doc.first_token : doc.end_token], alone.hidden, atol=1e-4)
+        # A corpus's hidden states are kept as float16 on disk (model/hidden_store.py): its precision.
+        stored = np.asarray(together.hidden[doc.first_token : doc.end_token], dtype=np.float32)
+        np.testing.assert_allclose(stored, alone.hidden, rtol=1e-3, atol=1e-3)
         assert together.labels[doc.first_token : doc.end_token] == alone.labels
 
 

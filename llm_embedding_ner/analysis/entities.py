@@ -182,12 +182,18 @@ def token_entity_index(n_tokens: int, entities: Sequence[Entity]) -> np.ndarray:
 
 
 def decode_documents(
-    text: str, docs: list[Document], stream: DocumentTokens, labels: list[str], scores: np.ndarray
+    text: str,
+    docs: list[Document],
+    stream: DocumentTokens,
+    labels: list[str],
+    scores: np.ndarray,
+    documents: range | None = None,
 ) -> list[Entity]:
-    """Entities of each document, and of each sentence where the input has sentences (CoNLL):
-    an entity never runs from one into the next."""
+    """Entities of each document (of those in ``documents``, all by default), and of each
+    sentence where the input has sentences (CoNLL): an entity never runs from one into the next."""
     entities: list[Entity] = []
-    for i, doc in enumerate(docs):
+    for i in documents if documents is not None else range(len(docs)):
+        doc = docs[i]
         first, end = int(stream.token_starts[i]), int(stream.token_starts[i + 1])
         word_ids = stream.tokens.word_ids[first:end]
         if doc.word_sentence is None:

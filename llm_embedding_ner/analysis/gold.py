@@ -13,6 +13,7 @@ import numpy as np
 
 from ..inputs.documents import Document
 from ..inputs.tag_schemes import tags_from_chunks
+from ..model.hidden_store import range_means
 from ..model.windows import DocumentTokens, run_starts
 from .dynamics import TrainingDynamics, aligned
 from .entities import Entity
@@ -47,7 +48,8 @@ class GoldComparison:
 
 def compare_with_gold(
     docs: list[Document],
-    stream: DocumentTokens,
+    word_ids: np.ndarray,
+    n_words: int,
     entities: list[Entity],
     types: list[str],
     probabilities: np.ndarray | None = None,
@@ -55,10 +57,9 @@ def compare_with_gold(
     rename: dict[str, str] | None = None,
 ) -> GoldComparison:
     """Word-level gold and predicted tags, seqeval's metrics, and per-token gold classes and
-    error kinds. A gold word that yields no token is predicted O. ``probabilities`` (per token,
-    over the model's ``labels``, types renamed by ``rename``) give ``word_probabilities``."""
-    word_ids = stream.tokens.word_ids
-    n_words = int(stream.word_starts[-1])
+    error kinds. ``word_ids``: each token's word, of the ``n_words`` of ``docs``. A gold word
+    that yields no token is predicted O. ``probabilities`` (per token, over the model's
+    ``labels``, types renamed by ``rename``) give ``word_probabilities``."""
     predicted_chunks = [
         (e.type, int(word_ids[e.first_token]), int(word_ids[e.end_token - 1]) + 1) for e in entities
     ]
@@ -184,9 +185,10 @@ def document_contexts(
     token_document = np.searchsorted(word_starts, word_ids, side="right") - 1
     counts = np.bincount(token_document, minlength=n_docs)
     read = counts > 0
-    # A document's tokens are contiguous: one sum per run (np.add.at took seconds on a large corpus).
-    starts = np.r_[0, np.cumsum(counts)[:-1]][read]
-    means = np.add.reduceat(hidden, starts, axis=0, dtype=np.float64) / counts[read, None]
+    # A document's tokens are contiguous: one mean per run, read block by block (hidden may be
+    # on disk, see model/hidden_store.py).
+    ends = np.cumsum(counts)[read]
+    means = range_means(hidden, ends - counts[read], ends).astype(np.float64)
     vectors = np.zeros((n_docs, hidden.shape[1]), dtype=np.float64)
     vectors[read] = means - means.mean(axis=0)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -3,13 +3,14 @@ entity classes keep to their own neighbourhoods, deepest layer first so shallowe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..progress import throttled
 from .neighbours import NEAREST_SHOWN, nearest_neighbours
 from .projection import ProjectionSettings, Projector, project_to_3d
+from .reduction import reduce_for_search
 from .separation import neighbour_agreement
 
 
@@ -33,12 +34,14 @@ def view_layers(
     settings: ProjectionSettings,
     project: Projector | None = None,
     follow: np.ndarray | None = None,
+    reduce: bool = True,
 ) -> tuple[list[LayerView], str]:
     """Neighbours, 3D layout and separation scores of each layer in ``hidden`` (one slice per
     entry of ``layer_numbers``). The deepest layer is projected on its own, exactly as when it is
     shown alone, or follows ``follow`` (another model's layout of the same points); each
     shallower layer follows the layout of the one after it, so points move smoothly along the
-    layer axis."""
+    layer axis. ``reduce``: from REDUCE_FROM tokens on, search and project in the hidden states'
+    principal components (see reduction.py); a reference map's placement needs them whole."""
     project = project or project_to_3d
     views: list[LayerView] = []
     method = "umap"
@@ -46,8 +49,15 @@ def view_layers(
     progress(0, len(layer_numbers))  # the clock starts with the first layer
     for step, i in enumerate(reversed(range(len(layer_numbers))), start=1):
         k = max(settings.n_neighbors - 1, NEAREST_SHOWN)
-        neighbours = nearest_neighbours(hidden[i], k, settings.metric, settings.seed)
-        projected = project(hidden[i], settings, neighbours, follow)
+        vectors, searched = hidden[i], settings
+        reduced = reduce_for_search(vectors, settings.metric, settings.seed) if reduce else None
+        if reduced is not None:  # Euclidean among the components ranks as the metric does
+            vectors, searched = reduced, replace(settings, metric="euclidean")
+        elif isinstance(vectors, np.memmap):  # on disk (model/hidden_store.py): few enough to hold
+            vectors = np.array(vectors, dtype=np.float32)
+        neighbours = nearest_neighbours(vectors, k, searched.metric, settings.seed)
+        projected = project(vectors, searched, neighbours, follow)
+        del vectors, reduced
         nearest = neighbours.indices[:, :NEAREST_SHOWN]
         nearest_3d = nearest_neighbours(projected.coordinates, NEAREST_SHOWN, "euclidean").indices
         views.append(

@@ -4,12 +4,14 @@ tokens' hidden states, projected as the tokens are."""
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..model.hidden_store import range_means
 from .entities import Entity
 from .projection import ProjectionSettings, Projector, project_to_3d
+from .reduction import reduce_for_search
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,12 @@ def mention_cloud(
     project = project or project_to_3d
     if not entities:
         return None
-    vectors = np.stack([hidden[e.first_token : e.end_token].mean(axis=0) for e in entities])
+    starts = np.asarray([e.first_token for e in entities])
+    ends = np.asarray([e.end_token for e in entities])
+    vectors = range_means(hidden, starts, ends)  # read block by block: hidden may be on disk
+    reduced = reduce_for_search(vectors, settings.metric, settings.seed)
+    if reduced is not None:  # as the tokens are, past REDUCE_FROM mentions
+        vectors, settings = reduced, replace(settings, metric="euclidean")
     # Found here, as the tokens' are, so that a search compiled for the tokens serves the mentions.
     neighbours = nearest_neighbours(vectors, settings.n_neighbors - 1, settings.metric, settings.seed)
     with warnings.catch_warnings():

@@ -24,8 +24,8 @@ BLOCK_BYTES = 128 << 20  # distances held at once while searching in blocks
 # compared with the points of its IVF_PROBES nearest cells.
 IVF_CELLS_PER_ROOT = 4
 IVF_PROBES = 20
-IVF_TRAINING_ROUNDS = 10  # k-means rounds, and points per cell it is trained on
-IVF_TRAINING_POINTS = 32
+IVF_TRAINING_ROUNDS = 10  # k-means rounds
+IVF_TRAINING_POINTS = 40  # points per cell it is trained on, drawn with the seed (faiss wants 39)
 
 
 @dataclass(frozen=True)
@@ -62,51 +62,64 @@ def _inverted_lists(vectors: np.ndarray, k: int, metric: str, seed: int) -> Neig
     """Approximate neighbours from faiss's inverted-file index (IVF, 16-bit): the points are split
     into k-means cells, and each is compared exactly with the points of the ``IVF_PROBES`` cells
     whose centres are nearest it. Nothing is compiled, and the result depends only on the
-    vectors and the seed (k-means starts from a seeded sample; search is exhaustive within
-    cells), so one seed gives one picture."""
+    vectors and the seed (k-means on a seeded sample; search is exhaustive within cells), so
+    one seed gives one picture. ``vectors`` are read a block at a time (of any float type, in
+    memory or mapped from disk): the index's 16-bit copy is the only whole one."""
     import faiss
 
-    x = _unit_rows(vectors, metric)
-    n, dims = x.shape
+    from ..model.hidden_store import blocks, gather_rows
+
+    n, dims = vectors.shape
     inner = metric != "euclidean"
     faiss_metric = faiss.METRIC_INNER_PRODUCT if inner else faiss.METRIC_L2
     cells = max(1, min(int(IVF_CELLS_PER_ROOT * np.sqrt(n)), n // 39))  # faiss wants 39 points a cell
     # Vectors kept as 16-bit floats: half the memory and twice the scanning speed of 32-bit
     # ones, with the same recall (0.956 against 0.957 on the CoNLL-2003 training split); the
-    # distances of the neighbours found are then computed again from the full vectors.
+    # distances of the neighbours found are then computed again from the vectors themselves.
     quantizer = faiss.IndexFlatIP(dims) if inner else faiss.IndexFlatL2(dims)
     index = faiss.IndexIVFScalarQuantizer(quantizer, dims, cells, faiss.ScalarQuantizer.QT_fp16, faiss_metric)
     index.cp.seed = seed
     index.cp.niter = IVF_TRAINING_ROUNDS
-    index.cp.max_points_per_centroid = IVF_TRAINING_POINTS  # k-means on a seeded sample
-    index.train(x)
-    index.add(x)
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(n, min(n, IVF_TRAINING_POINTS * cells), replace=False))
+    index.train(_unit_rows(gather_rows(vectors, sample), metric))  # k-means on a seeded sample
+    for _, block in blocks(vectors):
+        index.add(_unit_rows(block, metric))
     index.nprobe = min(IVF_PROBES, cells)
     progress = throttled("projection: nearest neighbours of {done:,}/{total:,} points")
     progress(0, n)  # the clock starts with the search, after the index is built
-    found = np.empty((n, k + 1), dtype=np.int64)
-    block = max(1, BLOCK_BYTES // (4 * dims))
-    for start in range(0, n, block):
-        end = min(start + block, n)
-        found[start:end] = index.search(x[start:end], k + 1)[1]
-        progress(end, n)
-    missing = np.flatnonzero((found < 0).any(axis=1))  # cells too small to hold k + 1 points
-    if missing.size:
-        flat = faiss.IndexFlatIP(dims) if inner else faiss.IndexFlatL2(dims)
-        flat.add(x)
-        found[missing] = flat.search(x[missing], k + 1)[1]
-    distances = np.empty(found.shape, dtype=np.float32)
-    # Exact distances to the neighbours found, nearest first, 256 points at a time: the gathered
-    # neighbour vectors of 2,048 (100 MB for a 768-wide model) were a tenth of the test split's peak.
-    for start in range(0, n, 256):
-        rows = slice(start, start + 256)
-        if inner:
-            distances[rows] = 1.0 - np.einsum("nd,nkd->nk", x[rows], x[found[rows]])
-        else:
-            distances[rows] = np.linalg.norm(x[found[rows]] - x[rows, None, :], axis=2)
-    order = np.argsort(distances, axis=1, kind="stable")
-    found, distances = np.take_along_axis(found, order, 1), np.take_along_axis(distances, order, 1)
-    return _without_self(found, np.maximum(distances, 0.0), k)
+    indices = np.empty((n, k), dtype=np.int32)
+    distances = np.empty((n, k), dtype=np.float32)
+    flat = None  # an exact index, for points whose cells are too small to hold k + 1 points
+    for start, block in blocks(vectors):
+        x = _unit_rows(block, metric)
+        found = index.search(x, k + 1)[1]
+        missing = np.flatnonzero((found < 0).any(axis=1))
+        if missing.size:
+            if flat is None:
+                flat = faiss.IndexFlatIP(dims) if inner else faiss.IndexFlatL2(dims)
+                for _, whole in blocks(vectors):
+                    flat.add(_unit_rows(whole, metric))
+            found[missing] = flat.search(x[missing], k + 1)[1]
+        # Exact distances to the neighbours found, nearest first, 256 points at a time: the
+        # gathered neighbour vectors of 2,048 (100 MB for a 768-wide model) were a tenth of the
+        # test split's peak.
+        near = np.empty(found.shape, dtype=np.float32)
+        for a in range(0, x.shape[0], 256):
+            rows = slice(a, a + 256)
+            others = _unit_rows(gather_rows(vectors, found[rows].ravel()), metric)
+            others = others.reshape(*found[rows].shape, dims)
+            if inner:
+                near[rows] = 1.0 - np.einsum("nd,nkd->nk", x[rows], others)
+            else:
+                near[rows] = np.linalg.norm(others - x[rows, None, :], axis=2)
+        order = np.argsort(near, axis=1, kind="stable")
+        found, near = np.take_along_axis(found, order, 1), np.take_along_axis(near, order, 1)
+        kept = _without_self(found, np.maximum(near, 0.0), k, first=start)
+        indices[start : start + x.shape[0]] = kept.indices
+        distances[start : start + x.shape[0]] = kept.distances
+        progress(start + x.shape[0], n)
+    return Neighbours(indices, distances)
 
 
 def _unit_rows(vectors: np.ndarray, metric: str) -> np.ndarray:
@@ -183,10 +196,11 @@ def _approximate(vectors: np.ndarray, k: int, metric: str, seed: int) -> Neighbo
     return _without_self(indices, distances, k)
 
 
-def _without_self(indices: np.ndarray, distances: np.ndarray, k: int) -> Neighbours:
-    """Drop each row's own index (or, where a search missed it, the farthest entry)."""
+def _without_self(indices: np.ndarray, distances: np.ndarray, k: int, first: int = 0) -> Neighbours:
+    """Drop each row's own index (or, where a search missed it, the farthest entry); row i is
+    point ``first + i``."""
     n = indices.shape[0]
-    is_self = indices == np.arange(n)[:, None]
+    is_self = indices == np.arange(first, first + n)[:, None]
     is_self[~is_self.any(axis=1), -1] = True
     keep = ~is_self
     return Neighbours(

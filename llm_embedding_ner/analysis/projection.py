@@ -49,6 +49,11 @@ LANDMARKS = 12_000
 PLACING_ROUNDS = 10
 REFINE_EPOCHS = 20
 REFINE_RATE = 0.3
+# The refinement reads each point's 8 nearest, not UMAP's 15: on the CoNLL-2003 validation split
+# (51,362 tokens, the demo model) 0.283 of each token's 15 nearest stay among its 15 nearest in
+# 3D instead of 0.262, the separation of types is 0.975 against 0.977, it takes 5.0 s against
+# 7.9 s, and UMAP's graph, the largest thing a run of millions of tokens holds, is half as big.
+REFINE_NEIGHBOURS = 8
 # A following layout starts close to where it should end: a tenth of UMAP's default learning
 # rate and half the epochs adjust it to its own layer without reshuffling the picture.
 FOLLOW_LEARNING_RATE = 0.1
@@ -140,6 +145,11 @@ def fit_umap(
     from .numba_cache import import_umap
 
     n = vectors.shape[0]
+    if refine:
+        n_neighbors = min(n_neighbors, REFINE_NEIGHBOURS)
+        # The refinement starts from ``follow`` and reads only the graph: UMAP is handed a
+        # one-column stand-in for the vectors, which it would otherwise copy and hash.
+        vectors = np.zeros((n, 1), dtype=np.float32)
     # UMAP counts each point as its own first neighbour, at distance 0.
     knn_indices = np.hstack([np.arange(n, dtype=np.int32)[:, None], neighbours.indices[:, : n_neighbors - 1]])
     knn_distances = np.hstack([np.zeros((n, 1), np.float32), neighbours.distances[:, : n_neighbors - 1]])

@@ -33,6 +33,26 @@ class DocumentView:
 
 
 @dataclass(frozen=True)
+class TokenRows:
+    """What the documents of one segment say of their tokens, known as soon as the segment has
+    been read (see reading.py): the per-document columns of a ``--table``. Token, word and
+    document indices are the run's."""
+
+    first_token: int
+    first_document: int
+    documents: list[DocumentView]  # the segment's documents; their token ranges are the run's
+    token_document: np.ndarray  # (m,) the run's document index of each token
+    token_sentence: np.ndarray | None  # (m,) sentence within its document (gold input)
+    word_ids: np.ndarray  # (m,)
+    tokens: list[str]  # as shown (see Analysis.tokens)
+    pieces: list[str]
+    labels: list[str]
+    scores: np.ndarray  # (m,) probability of the label
+    gold_tags: list[str] | None  # (m,) each token's word's gold tag (gold input)
+    error_kinds: np.ndarray | None  # (m,) each token's word's error kind (gold input)
+
+
+@dataclass(frozen=True)
 class Analysis:
     """Everything the viewer shows, as plain data. Token arrays exclude special tokens (in a
     comparison of models whose tokenizers differ, their rows are words: see word_points.py).

@@ -76,7 +76,7 @@ def pool_words(p: Prediction, words: np.ndarray, gold_word_ids: bool) -> Predict
     first = kept[starts]  # each word's first visible token
     decider = deciding_tokens(tokens.word_ids)[first]
     counts = np.diff(np.r_[starts, kept.size])
-    hidden = np.add.reduceat(p.hidden[:, kept], starts, axis=1) / counts[None, :, None]
+    hidden = np.add.reduceat(p.hidden[:, kept], starts, axis=1, dtype=np.float32) / counts[None, :, None]
     texts = [p.text[a:b] for a, b in words.tolist()]
     ends = np.r_[starts[1:], kept.size]
     pieces = [" ".join(tokens.pieces[i] for i in kept[a:b]) for a, b in zip(starts, ends, strict=True)]

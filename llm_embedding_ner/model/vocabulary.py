@@ -117,6 +117,11 @@ class PieceReadings:
     space_only: np.ndarray  # (n,) bool: the piece stands only for whitespace
     unknown: np.ndarray  # (n,) bool: the vocabulary's piece for what it cannot spell
 
+    def part(self, first: int, end: int) -> PieceReadings:
+        """The readings of tokens ``first:end``."""
+        cut = slice(first, end)
+        return PieceReadings(self.characters[cut], self.marks[cut], self.space_only[cut], self.unknown[cut])
+
     @staticmethod
     def join(parts: Sequence[PieceReadings]) -> PieceReadings:
         """Several texts' readings as one, in order."""

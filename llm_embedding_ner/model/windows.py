@@ -21,6 +21,9 @@ from .vocabulary import PieceReadings, PieceStyle, piece_style, read_pieces
 # a few sentences) away from the edge of the window it is read from, text ends excepted, at a cost
 # of window / (window - overlap) forward passes per token: 1.14x for BERT's 510-token windows.
 DEFAULT_OVERLAP = 64
+# Documents are read in segments of about this many tokens: a segment's tokens are decoded (and
+# written to a table) as soon as its windows have run, so a long run keeps what it has done.
+SEGMENT_TOKENS = 1 << 16
 # Every character for which str.isspace() holds (a test checks the list against all of Unicode).
 WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 WHITESPACE += "\u2028\u2029\u202f\u205f\u3000"
@@ -57,6 +60,13 @@ class Windows:
     prefix_length: int  # special tokens before the text tokens in each row
     owner: np.ndarray  # (n_tokens,) the window each text token is read from
     lengths: np.ndarray  # (n_windows,) tokens in each row before any padding
+    # (n_segments + 1,) first window of each segment, then the total: consecutive documents
+    # whose windows are run together, so their tokens are all read once a segment is done.
+    segments: np.ndarray | None = None
+
+    @property
+    def segment_bounds(self) -> np.ndarray:
+        return np.asarray([0, self.input_ids.shape[0]]) if self.segments is None else self.segments
 
 
 def _require_fast(tokenizer: Any) -> None:
@@ -215,10 +225,14 @@ def make_windows(
     return Windows(rows, starts, len(prefix), assign_tokens(n, starts, size), lengths)
 
 
-def stack_windows(parts: list[Windows], token_counts: list[int], pad_id: int = 0) -> Windows:
+def stack_windows(
+    parts: list[Windows], token_counts: list[int], pad_id: int = 0, segments: np.ndarray | None = None
+) -> Windows:
     """The windows of several documents as one batchable set, token indices running on from
-    one document to the next. Rows are padded to the longest and ordered longest first, so a
-    batch of neighbouring rows wastes little on padding."""
+    one document to the next. Rows are padded to the longest and ordered longest first within
+    each segment (``segments``: the first part of each, then the number of parts; one segment
+    by default), so a batch of neighbouring rows wastes little on padding and a segment's
+    documents are all read when its last batch is."""
     width = max(part.input_ids.shape[1] for part in parts)
     token_start = np.cumsum([0, *token_counts[:-1]])
     window_start = np.cumsum([0, *[part.input_ids.shape[0] for part in parts[:-1]]])
@@ -228,10 +242,23 @@ def stack_windows(parts: list[Windows], token_counts: list[int], pad_id: int = 0
     lengths = np.concatenate([part.lengths for part in parts])
     starts = np.concatenate([part.starts + t for part, t in zip(parts, token_start.tolist(), strict=True)])
     owner = np.concatenate([part.owner + w for part, w in zip(parts, window_start.tolist(), strict=True)])
-    order = np.argsort(-lengths, kind="stable")
+    segments = np.asarray([0, len(parts)]) if segments is None else segments
+    bounds = np.r_[window_start, rows.shape[0]][segments]
+    segment = np.repeat(np.arange(bounds.size - 1), np.diff(bounds))
+    order = np.lexsort((-lengths, segment))  # by segment, then longest first
     new_index = np.empty_like(order)
     new_index[order] = np.arange(order.size)
-    return Windows(rows[order], starts[order], parts[0].prefix_length, new_index[owner], lengths[order])
+    return Windows(
+        rows[order], starts[order], parts[0].prefix_length, new_index[owner], lengths[order], bounds
+    )
+
+
+def document_segments(token_counts: np.ndarray, segment_tokens: int) -> np.ndarray:
+    """(n_segments + 1,) the first document of each segment, then the number of documents:
+    consecutive documents, each segment closed once it holds ``segment_tokens`` tokens."""
+    ends = np.cumsum(token_counts)
+    cuts = np.flatnonzero(np.diff(ends // segment_tokens, prepend=0) > 0) + 1
+    return np.unique(np.r_[0, cuts, token_counts.size])
 
 
 @dataclass(frozen=True)
@@ -244,6 +271,16 @@ class DocumentTokens:
     token_starts: np.ndarray  # (n_documents + 1,) first token of each document, then the total
     char_starts: np.ndarray  # (n_documents + 1,) first character of each document in the joined text
     word_starts: np.ndarray  # (n_documents + 1,) first word id of each document
+    # (n_segments + 1,) first document of each segment of windows.segments, then the total
+    segment_documents: np.ndarray | None = None
+
+    @property
+    def segments(self) -> list[tuple[int, int]]:
+        """Each segment's documents, as (first, end)."""
+        bounds = self.segment_documents
+        if bounds is None:
+            bounds = np.asarray([0, self.token_starts.size - 1])
+        return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
 
 
 def tokenize_documents(
@@ -296,12 +333,14 @@ def tokenize_documents(
     )
     read = [p for p in parts if p.ids.size]  # a document without tokens has no window
     windows = [make_windows(p, prefix, suffix, max_length) for p in read]
-    stacked = (
-        windows[0]
-        if len(windows) == 1
-        else stack_windows(windows, [p.ids.size for p in read], tokenizer.pad_token_id or 0)
+    if len(windows) == 1:
+        return DocumentTokens(joined, windows[0], token_starts, char_starts, word_starts)
+    segment_documents = document_segments(np.asarray(token_counts), SEGMENT_TOKENS)
+    read_before = np.cumsum([0, *(c > 0 for c in token_counts)])  # windowed documents before each
+    stacked = stack_windows(
+        windows, [p.ids.size for p in read], tokenizer.pad_token_id or 0, read_before[segment_documents]
     )
-    return DocumentTokens(joined, stacked, token_starts, char_starts, word_starts)
+    return DocumentTokens(joined, stacked, token_starts, char_starts, word_starts, segment_documents)
 
 
 def _no_tokens() -> TokenizedText:

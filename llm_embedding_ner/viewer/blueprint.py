@@ -8,6 +8,7 @@ import rerun.blueprint as rrb
 from ..analysis.changes import Comparison
 from ..analysis.result import Analysis
 from .comparison_logging import CHANGED_CLOUD, COMPARISON, F1_PATH
+from .point_sample import sample_note
 from .rerun_logging import (
     DOCUMENT_TIMELINE,
     ENTITY_EMBEDDINGS,
@@ -33,6 +34,7 @@ def default_blueprint(
     suspects: bool = False,
     timeline: str | None = None,
     mentions: bool = True,
+    sample: str = "",
 ) -> rrb.Blueprint:
     """Documents beside the 3D cloud. ``layer_timeline``: the time panel opens on ``layer``;
     ``score_series``: separation scores plotted beside; ``corpus``: documents on the
@@ -42,7 +44,7 @@ def default_blueprint(
     opens on ``model``, the cloud gets a ``Changed`` tab and the comparison its document, and
     the plot shows F1 too. ``suspects``: a ``Suspects`` tab and document (suspect gold labels,
     most suspect first). ``active_cloud`` names the tab shown first ("Errors"); the first
-    one by default.
+    one by default. ``sample``: what each token cloud's name adds when it holds a sample.
 
     All views follow the time panel's one timeline (Rerun has no timeline per view), so it
     opens on the one the user asked for most specifically: model, then layer, then document."""
@@ -52,7 +54,7 @@ def default_blueprint(
         rrb.TextDocumentView(origin="named_entities", name="Named entities"),
         row_shares=[3, 4, 2],
     )
-    cloud = rrb.Spatial3DView(origin=TOKEN_CLOUD, name="UMAP embeddings", eye_controls=camera)
+    cloud = rrb.Spatial3DView(origin=TOKEN_CLOUD, name=f"UMAP embeddings{sample}", eye_controls=camera)
     if not (layer_timeline or corpus or models):
         panel = [rrb.TimePanel(state="collapsed", timeline=timeline)] if timeline else []
         return rrb.Blueprint(
@@ -63,11 +65,11 @@ def default_blueprint(
     if gold:
         cloud.name = "Predicted types"  # type: ignore[assignment]
         clouds += [
-            rrb.Spatial3DView(origin=GOLD_CLOUD, name="Gold types", eye_controls=camera),
-            rrb.Spatial3DView(origin=ERRORS_CLOUD, name="Errors", eye_controls=camera),
+            rrb.Spatial3DView(origin=GOLD_CLOUD, name=f"Gold types{sample}", eye_controls=camera),
+            rrb.Spatial3DView(origin=ERRORS_CLOUD, name=f"Errors{sample}", eye_controls=camera),
         ]
     if suspects:
-        clouds.append(rrb.Spatial3DView(origin=SUSPECTS_CLOUD, name="Suspects", eye_controls=camera))
+        clouds.append(rrb.Spatial3DView(origin=SUSPECTS_CLOUD, name=f"Suspects{sample}", eye_controls=camera))
     if models:
         clouds.append(rrb.Spatial3DView(origin=CHANGED_CLOUD, name="Changed", eye_controls=camera))
     elif corpus and mentions:  # a comparison has no mention cloud (its layouts would not be aligned)
@@ -129,6 +131,7 @@ def blueprint_for(result: Analysis | Comparison, active_cloud: str | None = None
         active_cloud=active_cloud,
         models=isinstance(result, Comparison),
         suspects=not isinstance(result, Comparison) and bool(result.suspects),
+        sample="" if isinstance(result, Comparison) else sample_note(result),
     )
 
 

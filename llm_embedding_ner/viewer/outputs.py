@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..analysis.changes import Comparison
     from ..analysis.reference_map import ReferenceMap
     from ..analysis.result import Analysis
+    from .table import TableWriter
 
 
 def check_new_file(option: str, path: str, example: str) -> None:
@@ -169,9 +170,13 @@ def check_outputs(
 
 
 def write_outputs(
-    args: argparse.Namespace, result: Analysis | Comparison, new_map: ReferenceMap | None
+    args: argparse.Namespace,
+    result: Analysis | Comparison,
+    new_map: ReferenceMap | None,
+    table: TableWriter | None = None,
 ) -> int:
-    """Write the requested files after delivery; 2 (and one ``error:`` line) if one fails."""
+    """Write the requested files after delivery; 2 (and one ``error:`` line) if one fails.
+    ``table``: the --table writer that wrote each segment's tokens during the run."""
     code = 0
     if args.suspects:  # one model's analysis: checked before the run
         from .suspects_file import write_suspects
@@ -182,10 +187,11 @@ def write_outputs(
             print(f"error: cannot write --suspects {args.suspects}: {e.strerror or e}", file=sys.stderr)
             code = 2
     if args.table:  # one model's analysis: checked before the run
-        from .table import write_table
+        from .table import TableWriter
 
         try:
-            print(write_table(result, args.table), file=sys.stderr)  # type: ignore[arg-type]
+            writer = table or TableWriter(args.table)
+            print(writer.finish(result), file=sys.stderr)  # type: ignore[arg-type]
         except OSError as e:
             print(f"error: cannot write --table {args.table}: {e.strerror or e}", file=sys.stderr)
             code = 2

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import colorsys
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -62,6 +63,7 @@ from .markdown import (
     text_document,
     tokenized_document,
 )
+from .point_sample import kept_tokens, sampled
 
 APPLICATION_ID = "rerun_example_llm_embedding_ner"
 LAYER_TIMELINE = "layer"
@@ -123,6 +125,8 @@ PALETTE = [
     (220, 220, 220),  # light gray
     (170, 110, 60),  # brown
 ]
+
+log = logging.getLogger("llm_embedding_ner")
 
 
 def class_color(class_id: int) -> tuple[int, int, int]:
@@ -386,19 +390,22 @@ def log_layers(
     recording: rr.RecordingStream | None = None,
     times: Times | None = None,
     paths: Sequence[str] | None = None,
+    names: Sequence[str] | None = None,
 ) -> None:
     """Each layer's positions, on the layer timeline (and at the model's ``times``), pinned to
     the first document so that the cloud stays while documents are paged; shallowest first, so
-    that the deepest layer is the one shown where all layers sit at one time."""
+    that the deepest layer is the one shown where all layers sit at one time. ``names``: the
+    tokens the nearest tokens' indices name (the analysis's own, unless it is a sample)."""
     paths = paths or cloud_paths(analysis)
     reference = analysis.reference
+    names = analysis.tokens if names is None else names
     if analysis.last_layer_only and not times:
-        log_layer(analysis.layers[0], analysis.tokens, True, paths, recording, reference)
+        log_layer(analysis.layers[0], names, True, paths, recording, reference)
         return
     for view in analysis.layers:
         layer = {} if analysis.last_layer_only else {LAYER_TIMELINE: view.layer}
         at(dict(times or {}) | layer | pins(analysis, layer=False), recording)
-        log_layer(view, analysis.tokens, False, paths, recording, reference)
+        log_layer(view, names, False, paths, recording, reference)
     rr.reset_time(recording=recording)
 
 
@@ -490,7 +497,18 @@ def log_to_rerun(
     analysis: Analysis, recording: rr.RecordingStream | None = None, source: str = "the gold labels"
 ) -> None:
     """Log everything an ``Analysis`` holds to ``recording`` (default: the global one).
-    ``source`` names the gold data in the metrics' title."""
+    ``source`` names the gold data in the metrics' title. Past POINT_CAP tokens, the clouds
+    hold a sample of them (see point_sample.py)."""
+    names = analysis.tokens
+    kept = kept_tokens(analysis)
+    if kept is not None:
+        log.info(
+            "points: %s of %s tokens (every entity, error and suspect; the rest a seeded sample: "
+            "more would stall the viewer; the --table has them all)",
+            f"{kept.size:,}",
+            f"{len(names):,}",
+        )
+        analysis = sampled(analysis, kept)
     log_annotation_context(analysis.entity_types, recording)
     log_documents(analysis, recording)
     log_embeddings(analysis, recording)
@@ -504,7 +522,7 @@ def log_to_rerun(
         log_entity_embeddings(analysis, recording)
     if analysis.reference is not None:
         log_reference_map(analysis.reference, recording)
-    log_layers(analysis, recording)
+    log_layers(analysis, recording, names=names)
     if not analysis.last_layer_only:
         log_separation_series(recording=recording)
         log_separation_by_layer(analysis, recording=recording)
