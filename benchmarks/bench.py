@@ -244,9 +244,10 @@ def picture_quality(analysis) -> dict:
     from scipy.spatial import cKDTree
 
     view = analysis.layers[-1]
-    n = view.hidden.shape[0]
+    hidden = np.asarray(view.hidden, dtype=np.float32)  # a corpus's are float16 on disk
+    n = hidden.shape[0]
     rows = np.sort(np.random.default_rng(0).choice(n, min(QUALITY_SAMPLE, n), replace=False))
-    unit = view.hidden / np.maximum(np.linalg.norm(view.hidden, axis=1, keepdims=True), 1e-12)
+    unit = hidden / np.maximum(np.linalg.norm(hidden, axis=1, keepdims=True), 1e-12)
     hidden_nearest = np.empty((rows.size, 15), dtype=np.int64)
     for start in range(0, rows.size, 200):  # 200 rows of similarities at a time
         block = rows[start : start + 200]

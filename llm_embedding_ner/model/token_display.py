@@ -44,6 +44,7 @@ def show_tokens(
     ``readings`` says what each piece stands for (read while tokenizing)."""
     labels: list[str] = []
     link_texts: list[str] = []
+    shared: dict[str, str] = {}  # one string per distinct text: a corpus repeats its words
     shown_until = 0  # end of the characters the current word's links already show
     words, spaces, unknown = word_ids.tolist(), readings.space_only.tolist(), readings.unknown.tolist()
     for i, (piece, (start, end)) in enumerate(zip(pieces, offsets.tolist(), strict=True)):
@@ -63,8 +64,8 @@ def show_tokens(
                 label = readings.marks[i] + link
         if not spaces[i]:
             shown_until = max(shown_until, end)
-        labels.append(label)
-        link_texts.append(link)
+        labels.append(shared.setdefault(label, label))
+        link_texts.append(shared.setdefault(link, link))
     return ShownTokens(labels, link_texts)
 
 

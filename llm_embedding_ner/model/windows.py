@@ -69,6 +69,9 @@ class Windows:
         return np.asarray([0, self.input_ids.shape[0]]) if self.segments is None else self.segments
 
 
+_PIECES: dict[str, str] = {}  # at most the vocabularies met in this process
+
+
 def _require_fast(tokenizer: Any) -> None:
     if not getattr(tokenizer, "is_fast", False):
         raise UserError(
@@ -89,7 +92,9 @@ def tokenize(tokenizer: Any, text: str, style: PieceStyle | None = None) -> Toke
         raise UserError("the text has no tokens for this model (only whitespace or characters it drops)")
     offsets = np.asarray(encoding["offset_mapping"], dtype=np.int64).reshape(-1, 2)
     word_ids = np.asarray([-1 if w is None else w for w in encoding.word_ids()], dtype=np.int64)
-    pieces = tokenizer.convert_ids_to_tokens(ids.tolist())
+    # One string per distinct piece, shared by its tokens: a corpus of millions of tokens holds
+    # a vocabulary's worth of strings instead of one each (about 60 bytes a token).
+    pieces = [_PIECES.setdefault(p, p) for p in tokenizer.convert_ids_to_tokens(ids.tolist())]
     readings = read_pieces(pieces, style, ids)
     return TokenizedText(ids, pieces, own_characters(text, offsets, readings.space_only), word_ids, readings)
 

@@ -11,22 +11,29 @@ from llm_embedding_ner.analysis.evaluation import ERROR_KINDS
 from llm_embedding_ner.errors import UserError
 from llm_embedding_ner.pipeline import analyze
 from llm_embedding_ner.viewer.outputs import check_table_folder
-from llm_embedding_ner.viewer.table import write_table
+from llm_embedding_ner.viewer.table import TableWriter, write_table
 
 from ..test_cli import run_cli
 from ..test_pipeline import agreeing_conll_text, read_conll
 
 
 def test_every_token_is_a_row_equal_to_the_analysis(
-    dslim_model, tmp_path: Path, uncapped_suspects: None
+    dslim_model, tmp_path: Path, uncapped_suspects: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The rows written segment by segment while the corpus is read equal the finished analysis."""
     import pyarrow.parquet as pq
 
-    a = analyze(read_conll(tmp_path, 6, iob1=True), dslim_model, layers=(1, 2))
-    assert a.suspects
-    line = write_table(a, str(tmp_path / "table"))
-    assert line.startswith(f"{len(a.tokens):,} tokens written to ")
-    tokens = pq.read_table(tmp_path / "table" / "tokens.parquet").to_pylist()
+    from llm_embedding_ner.model import windows
+
+    monkeypatch.setattr(windows, "SEGMENT_TOKENS", 40)  # several segments of a few documents
+    writer = TableWriter(str(tmp_path / "table"))
+    a = analyze(read_conll(tmp_path, 6, iob1=True), dslim_model, layers=(1, 2), on_segment=writer)
+    assert a.suspects and writer.parts > 1
+    line = writer.finish(a)
+    assert line.startswith(f"{len(a.tokens):,} tokens written to {tmp_path / 'table' / 'tokens'} ")
+    parts = sorted((tmp_path / "table" / "tokens").iterdir())
+    assert [p.name for p in parts] == [f"part-{i:05d}.parquet" for i in range(writer.parts)]
+    tokens = pq.read_table(tmp_path / "table" / "tokens").sort_by("token_id").to_pylist()
     corpus = pq.read_table(tmp_path / "table" / "corpus.parquet").to_pylist()
     assert len(tokens) == len(corpus) == len(a.tokens)
     assert [r["token_id"] for r in tokens] == [r["token_id"] for r in corpus] == list(range(len(a.tokens)))
@@ -61,7 +68,7 @@ def test_a_text_without_gold_labels_has_empty_gold_columns(dslim_model, tmp_path
 
     a = analyze("Ada Lovelace met Charles Babbage in London.", dslim_model)
     write_table(a, str(tmp_path / "t"))
-    tokens = pq.read_table(tmp_path / "t" / "tokens.parquet")
+    tokens = pq.read_table(tmp_path / "t" / "tokens")
     assert tokens.column("gold").null_count == tokens.num_rows == len(a.tokens)
     assert tokens.column("sentence").null_count == tokens.num_rows
     assert tokens.column("line").null_count == tokens.column("row").null_count == tokens.num_rows
@@ -93,8 +100,8 @@ def test_the_table_from_the_command_line_and_refused_before_any_work(
     table = tmp_path / "table"
     result = run_cli(*model, "--table", str(table), "--headless", "--save", str(tmp_path / "r.rrd"))
     assert result.returncode == 0, result.stderr
-    rows = pq.read_table(table / "tokens.parquet").num_rows
-    assert result.stderr.rstrip().endswith(f"{rows:,} tokens written to {table / 'tokens.parquet'} and "
+    rows = pq.read_table(table / "tokens").num_rows
+    assert result.stderr.rstrip().endswith(f"{rows:,} tokens written to {table / 'tokens'} (1 file) and "
                                            f"{table / 'corpus.parquet'} (joined by token_id)")  # fmt: skip
     refused = run_cli(*model, "--table", str(table), "--headless", "--save", str(tmp_path / "s.rrd"))
     assert refused.returncode == 2
@@ -102,3 +109,43 @@ def test_the_table_from_the_command_line_and_refused_before_any_work(
         refused.stderr == f"error: --table {table} is a folder with files in it; name a new or empty folder\n"
     )
     assert not (tmp_path / "s.rrd").exists()
+
+
+def test_a_run_stopped_late_keeps_the_segments_it_read(
+    dslim_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (or a failure) after some segments: each segment written is a whole Parquet file,
+    readable as the table so far, and the run says where it is."""
+    import pyarrow.parquet as pq
+
+    from llm_embedding_ner.model import windows
+
+    monkeypatch.setattr(windows, "SEGMENT_TOKENS", 40)
+    writer = TableWriter(str(tmp_path / "table"))
+
+    def stop_after_two(rows) -> None:
+        writer(rows)
+        if writer.parts == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        analyze(read_conll(tmp_path, 6, iob1=True), dslim_model, on_segment=stop_after_two)
+    kept = pq.read_table(tmp_path / "table" / "tokens")
+    assert kept.num_rows == writer.rows and kept.column("token_id").to_pylist() == list(range(writer.rows))
+    assert sorted(p.name for p in (tmp_path / "table").rglob("*")) == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+        "tokens",
+    ]  # no half-written file, no corpus.parquet
+    assert writer.kept() == (
+        f"the tokens of the 2 segments read ({writer.rows:,} tokens) are in {tmp_path / 'table' / 'tokens'}"
+    )
+
+
+def test_a_table_that_cannot_be_written_stops_the_table_not_the_run(dslim_model, tmp_path: Path) -> None:
+    (tmp_path / "table").write_text("a file where the folder should go")  # after the check: a race
+    writer = TableWriter(str(tmp_path / "table"))
+    a = analyze(read_conll(tmp_path, 6, iob1=True), dslim_model, on_segment=writer)
+    assert len(a.tokens) and writer.parts == 0 and writer.error is not None
+    with pytest.raises(OSError):
+        writer.finish(a)
