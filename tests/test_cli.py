@@ -325,6 +325,54 @@ def test_ctrl_c_exits_130_with_one_line_and_no_partial_file(
     assert not out.exists()
 
 
+def test_ctrl_c_on_a_corpus_leaves_no_temporary_file_and_says_what_the_table_kept(
+    short_window_model_dir: Path, tmp_path: Path
+) -> None:
+    """A corpus's hidden states go to a temporary file (model/hidden_store.py): Ctrl-C in the
+    middle of the forward pass leaves nothing in the temporary folder."""
+    import signal
+
+    source = tmp_path / "many.conll"
+    sentence = "Ada B-PER\nLovelace I-PER\nmet O\nCharles B-PER\nBabbage I-PER\nin O\nLondon B-LOC\n. O\n\n"
+    source.write_text(("-DOCSTART- -X- -X- O\n\n" + sentence * 40) * 400, encoding="utf-8")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llm_embedding_ner",
+            "--model",
+            str(short_window_model_dir),
+            "--file",
+            str(source),
+            "--headless",
+            "--save",
+            str(tmp_path / "out.rrd"),
+            "--table",
+            str(tmp_path / "table"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "TMPDIR": str(temporary)},
+    )
+    assert process.stderr is not None
+    for line in process.stderr:  # the forward pass has begun: the hidden states are being written
+        if line.startswith("tokenize"):
+            break
+    process.send_signal(signal.SIGINT)
+    rest = process.stderr.read()
+    assert process.wait(timeout=120) == 130
+    assert rest.strip().startswith("interrupted: stopped before logging"), rest
+    assert list(temporary.iterdir()) == []
+    assert not (tmp_path / "out.rrd").exists()
+    # Whatever segments were read are whole files, and the line says so when there are any.
+    parts = sorted((tmp_path / "table").glob("tokens/*"))
+    assert all(p.name.startswith("part-") and p.suffix == ".parquet" for p in parts)
+    if parts:
+        assert f"are in {tmp_path / 'table' / 'tokens'}" in rest
+
+
 def test_all_layers_on_the_layer_timeline(dslim_model, dslim_model_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "layers.rrd"
     text = "Ada Lovelace met Charles Babbage in London, and Angela Merkel met Emmanuel Macron in Paris."

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..model.hidden_store import on_disk
 from ..progress import throttled
 from .neighbours import NEAREST_SHOWN, nearest_neighbours
 from .projection import ProjectionSettings, Projector, project_to_3d
@@ -19,7 +20,9 @@ class LayerView:
     """One hidden layer as the viewer shows it."""
 
     layer: int  # 0 is the embedding output
-    hidden: np.ndarray  # (n, hidden_size) the tokens' hidden states at this layer
+    # (n, hidden_size) the tokens' hidden states at this layer: float32 in memory for a text,
+    # float16 mapped from a temporary file for a corpus (model/hidden_store.py)
+    hidden: np.ndarray
     coordinates: np.ndarray  # (n, 3) their projection
     nearest: np.ndarray  # (n, k) indices of each token's nearest tokens in ``hidden``, nearest first
     separation: float  # neighbour agreement of entity classes in ``hidden`` (0..1, NaN if undefined)
@@ -53,7 +56,7 @@ def view_layers(
         reduced = reduce_for_search(vectors, settings.metric, settings.seed) if reduce else None
         if reduced is not None:  # Euclidean among the components ranks as the metric does
             vectors, searched = reduced, replace(settings, metric="euclidean")
-        elif isinstance(vectors, np.memmap):  # on disk (model/hidden_store.py): few enough to hold
+        elif on_disk(vectors):  # on disk (model/hidden_store.py): read whole, as float32
             vectors = np.array(vectors, dtype=np.float32)
         neighbours = nearest_neighbours(vectors, k, searched.metric, settings.seed)
         projected = project(vectors, searched, neighbours, follow)

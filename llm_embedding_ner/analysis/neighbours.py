@@ -90,29 +90,22 @@ def _inverted_lists(vectors: np.ndarray, k: int, metric: str, seed: int) -> Neig
     progress(0, n)  # the clock starts with the search, after the index is built
     indices = np.empty((n, k), dtype=np.int32)
     distances = np.empty((n, k), dtype=np.float32)
+    # Euclidean float16 rows (a corpus's reduction, see reduction.py) are stored in the index
+    # as they are: no need to read the neighbours again for their distances.
+    exact_in_index = vectors.dtype == np.float16 and not inner
     flat = None  # an exact index, for points whose cells are too small to hold k + 1 points
     for start, block in blocks(vectors):
         x = _unit_rows(block, metric)
-        found = index.search(x, k + 1)[1]
+        scores, found = index.search(x, k + 1)
         missing = np.flatnonzero((found < 0).any(axis=1))
         if missing.size:
             if flat is None:
                 flat = faiss.IndexFlatIP(dims) if inner else faiss.IndexFlatL2(dims)
                 for _, whole in blocks(vectors):
                     flat.add(_unit_rows(whole, metric))
-            found[missing] = flat.search(x[missing], k + 1)[1]
-        # Exact distances to the neighbours found, nearest first, 256 points at a time: the
-        # gathered neighbour vectors of 2,048 (100 MB for a 768-wide model) were a tenth of the
-        # test split's peak.
-        near = np.empty(found.shape, dtype=np.float32)
-        for a in range(0, x.shape[0], 256):
-            rows = slice(a, a + 256)
-            others = _unit_rows(gather_rows(vectors, found[rows].ravel()), metric)
-            others = others.reshape(*found[rows].shape, dims)
-            if inner:
-                near[rows] = 1.0 - np.einsum("nd,nkd->nk", x[rows], others)
-            else:
-                near[rows] = np.linalg.norm(others - x[rows, None, :], axis=2)
+            scores[missing], found[missing] = flat.search(x[missing], k + 1)
+        # float16 rows, as the index keeps them: its distances are exact
+        near = np.sqrt(np.maximum(scores, 0.0)) if exact_in_index else _distances(vectors, x, found, metric)
         order = np.argsort(near, axis=1, kind="stable")
         found, near = np.take_along_axis(found, order, 1), np.take_along_axis(near, order, 1)
         kept = _without_self(found, np.maximum(near, 0.0), k, first=start)
@@ -120,6 +113,24 @@ def _inverted_lists(vectors: np.ndarray, k: int, metric: str, seed: int) -> Neig
         distances[start : start + x.shape[0]] = kept.distances
         progress(start + x.shape[0], n)
     return Neighbours(indices, distances)
+
+
+def _distances(vectors: np.ndarray, x: np.ndarray, found: np.ndarray, metric: str) -> np.ndarray:
+    """Exact distances from the rows ``x`` to their neighbours ``found`` among ``vectors``, 256
+    rows at a time: the gathered neighbour vectors of 2,048 (100 MB for a 768-wide model) were a
+    tenth of the test split's peak."""
+    from ..model.hidden_store import gather_rows
+
+    near = np.empty(found.shape, dtype=np.float32)
+    for a in range(0, x.shape[0], 256):
+        rows = slice(a, a + 256)
+        others = _unit_rows(gather_rows(vectors, found[rows].ravel()), metric)
+        others = others.reshape(*found[rows].shape, x.shape[1])
+        if metric != "euclidean":
+            near[rows] = 1.0 - np.einsum("nd,nkd->nk", x[rows], others)
+        else:
+            near[rows] = np.linalg.norm(others - x[rows, None, :], axis=2)
+    return near
 
 
 def _unit_rows(vectors: np.ndarray, metric: str) -> np.ndarray:

@@ -51,8 +51,8 @@ REFINE_EPOCHS = 20
 REFINE_RATE = 0.3
 # The refinement reads each point's 8 nearest, not UMAP's 15: on the CoNLL-2003 validation split
 # (51,362 tokens, the demo model) 0.283 of each token's 15 nearest stay among its 15 nearest in
-# 3D instead of 0.262, the separation of types is 0.975 against 0.977, it takes 5.0 s against
-# 7.9 s, and UMAP's graph, the largest thing a run of millions of tokens holds, is half as big.
+# 3D instead of 0.262, the separation of types is 0.975 against 0.977, and it takes 5.0 s
+# against 7.9 s. Its graph is built lean (refine.py).
 REFINE_NEIGHBOURS = 8
 # A following layout starts close to where it should end: a tenth of UMAP's default learning
 # rate and half the epochs adjust it to its own layer without reshuffling the picture.
@@ -145,19 +145,19 @@ def fit_umap(
     from .numba_cache import import_umap
 
     n = vectors.shape[0]
-    if refine:
-        n_neighbors = min(n_neighbors, REFINE_NEIGHBOURS)
-        # The refinement starts from ``follow`` and reads only the graph: UMAP is handed a
-        # one-column stand-in for the vectors, which it would otherwise copy and hash.
-        vectors = np.zeros((n, 1), dtype=np.float32)
+    progress = EpochProgress(f"projection: UMAP on {n:,} points, epoch {{done}}/{{total}}").tqdm_kwds()
+    if refine:  # from ``follow``, on a graph built lean: the largest step of a large cloud
+        from .refine import refine_layout
+
+        k = min(n_neighbors, REFINE_NEIGHBOURS)
+        rate, seed = REFINE_RATE, settings.seed
+        return refine_layout(follow, neighbours, k, settings.min_dist, REFINE_EPOCHS, rate, seed, progress)
     # UMAP counts each point as its own first neighbour, at distance 0.
     knn_indices = np.hstack([np.arange(n, dtype=np.int32)[:, None], neighbours.indices[:, : n_neighbors - 1]])
     knn_distances = np.hstack([np.zeros((n, 1), np.float32), neighbours.distances[:, : n_neighbors - 1]])
     umap = import_umap()
     epochs, learning_rate = settings.epochs_for(n), 1.0
-    if refine:
-        epochs, learning_rate = REFINE_EPOCHS, REFINE_RATE
-    elif follow is not None:
+    if follow is not None:
         epochs, learning_rate = max(1, round(epochs * FOLLOW_EPOCH_SHARE)), FOLLOW_LEARNING_RATE
     reducer = umap.UMAP(
         n_components=3,
@@ -171,7 +171,7 @@ def fit_umap(
         low_memory=True,
         precomputed_knn=(knn_indices, knn_distances, None),
         # Every fit says how far its epochs are, once it has taken 10 s (19,000 points take 25 s).
-        tqdm_kwds=EpochProgress(f"projection: UMAP on {n:,} points, epoch {{done}}/{{total}}").tqdm_kwds(),
+        tqdm_kwds=progress,
     )
     with warnings.catch_warnings():
         # Seeding makes UMAP single-threaded and it says so each time; that is the point of the seed.
@@ -192,6 +192,7 @@ def landmarks_then_placed(
     hidden-space neighbours (see ``place_among_neighbours``), then a short UMAP of all points
     from there: the fit from scratch (spectral start, full epochs) costs what a cloud of
     ``LANDMARKS`` costs, whatever the input's size; the rest is linear in points."""
+    from ..model.hidden_store import gather_rows
     from .neighbours import nearest_neighbours
 
     n = vectors.shape[0]
@@ -201,13 +202,14 @@ def landmarks_then_placed(
         f"{LANDMARKS:,}",
         f"{n:,}",
     )
-    among = nearest_neighbours(vectors[chosen], n_neighbors - 1, settings.metric, settings.seed)
+    landmarks = gather_rows(vectors, chosen)  # float32, read from disk for a corpus
+    among = nearest_neighbours(landmarks, n_neighbors - 1, settings.metric, settings.seed)
     start = None if follow is None else follow[chosen]
     # The landmarks stand for the whole cloud: they get its epochs (100, not the 200 of a cloud
     # their size), which on the CoNLL-2003 test split keeps both quality figures to the third
     # decimal and saves 2 of the fit's 4.4 s.
     whole = replace(settings, n_epochs=settings.epochs_for(n))
-    fitted = fit_umap(vectors[chosen], whole, among, n_neighbors, start)
+    fitted = fit_umap(landmarks, whole, among, n_neighbors, start)
     placed = place_among_neighbours(fitted, chosen, neighbours)
     # Placed points sit at their neighbours' mean, too close together: a short, gentle UMAP
     # from there spreads them as a full fit would, without moving the landmarks' picture.

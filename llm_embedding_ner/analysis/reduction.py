@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.hidden_store import blocks, gather_rows
+from ..model.hidden_store import HiddenStore, blocks, gather_rows
 
 REDUCE_FROM = 50_000
 DIMENSIONS = 128
@@ -26,9 +26,9 @@ REDUCIBLE = ("cosine", "correlation", "euclidean")  # metrics whose order Euclid
 
 
 def reduce_for_search(vectors: np.ndarray, metric: str, seed: int) -> np.ndarray | None:
-    """(n, DIMENSIONS) float16 rows whose Euclidean distances rank as ``metric`` ranks
-    ``vectors`` (n, d), or None where there is nothing to gain: fewer than REDUCE_FROM rows,
-    rows no wider than DIMENSIONS, or a metric PCA does not keep."""
+    """(n, DIMENSIONS) float16 rows, mapped from a temporary file, whose Euclidean distances
+    rank as ``metric`` ranks ``vectors`` (n, d); or None where there is nothing to gain: fewer
+    than REDUCE_FROM rows, rows no wider than DIMENSIONS, or a metric PCA does not keep."""
     n, width = vectors.shape
     if n < REDUCE_FROM or width <= DIMENSIONS or metric not in REDUCIBLE:
         return None
@@ -37,10 +37,13 @@ def reduce_for_search(vectors: np.ndarray, metric: str, seed: int) -> np.ndarray
     mean = fitted.mean(axis=0)
     _, _, components = np.linalg.svd(fitted - mean, full_matrices=False)
     projection = components[:DIMENSIONS].T.astype(np.float32)
-    reduced = np.empty((n, DIMENSIONS), dtype=np.float16)
+    # On disk like the hidden states: the search reads it block by block, and nothing of it is
+    # resident while UMAP builds and lays out its graph, the run's largest moment.
+    store = HiddenStore(1, n, DIMENSIONS)
     for first, block in blocks(vectors):
-        reduced[first : first + block.shape[0]] = (_comparable(block, metric) - mean) @ projection
-    return reduced
+        rows = np.arange(first, first + block.shape[0])
+        store.write(rows, ((_comparable(block, metric) - mean) @ projection)[None])
+    return store.hidden[0]
 
 
 def _comparable(rows: np.ndarray, metric: str) -> np.ndarray:

@@ -109,7 +109,7 @@ class Prediction:
 
     text: str  # the documents joined by DOCUMENT_SEPARATOR
     stream: DocumentTokens
-    hidden: np.ndarray  # (n_selected_layers, n_tokens, hidden_size)
+    hidden: np.ndarray  # (n_selected_layers, n_tokens, hidden_size); a corpus's float16 on disk
     layer_numbers: tuple[int, ...]
     shown: ShownTokens
     labels: list[str]

@@ -3,7 +3,7 @@
 The forward pass writes each batch's rows as it reads them: float16, one file holding every
 chosen layer, shape (n_layers, n_tokens, width). The file is anonymous (``tempfile.TemporaryFile``:
 unlinked as soon as it is made, in TMPDIR), so the system frees it however the run ends, Ctrl-C
-or a kill included, and no folder is left to clean. Writes go through ``os.pwrite``; ``hidden``
+or a kill included, and no folder is left to clean. Rows are written as they come; ``hidden``
 maps the file read-only, and ``blocks``, ``gather_rows`` and ``range_means`` hand pages back
 (``madvise(MADV_DONTNEED)``) as soon as they are read, so reading every row leaves nothing
 counted in this process's memory: the data stays in the system's file cache, which it reclaims.
@@ -15,7 +15,6 @@ tokens' neighbours; values beyond its range (65,504) are clipped to it.
 from __future__ import annotations
 
 import mmap
-import os
 import tempfile
 from collections.abc import Iterator
 
@@ -48,8 +47,8 @@ class HiddenStore:
         n_layers, n_tokens, width = self.shape
         for layer in range(n_layers):
             for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-                offset = 2 * width * (layer * n_tokens + int(tokens[a]))
-                os.pwrite(self._file.fileno(), values[layer, a:b].tobytes(), offset)
+                self._file.seek(2 * width * (layer * n_tokens + int(tokens[a])))
+                self._file.write(values[layer, a:b].tobytes())
 
     @property
     def hidden(self) -> np.ndarray:
@@ -58,6 +57,7 @@ class HiddenStore:
             size = 2 * int(np.prod(self.shape))
             if size == 0:
                 return np.zeros(self.shape, dtype=np.float16)
+            self._file.flush()
             mapped = mmap.mmap(self._file.fileno(), size, access=mmap.ACCESS_READ)
             self._hidden = np.frombuffer(mapped, dtype=np.float16).reshape(self.shape)
         return self._hidden
@@ -92,6 +92,11 @@ def gather_rows(vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return found
 
 
+def on_disk(view: np.ndarray) -> bool:
+    """Whether ``view`` reads a mapped file (a ``HiddenStore``'s), not memory."""
+    return _mapped(view) is not None
+
+
 def _mapped(view: np.ndarray) -> mmap.mmap | None:
     """The file map ``view`` reads, or None for an array in memory."""
     mapped = view
@@ -107,8 +112,8 @@ def release(view: np.ndarray) -> None:
     mapped by ``HiddenStore.hidden``) has read: the data stays in the file and the system's
     cache, and is read from there again if asked for. Nothing for an array in memory."""
     mapped = _mapped(view)
-    if mapped is None or view.size == 0 or not view.flags.c_contiguous:
-        return
+    if mapped is None or view.size == 0 or not view.flags.c_contiguous or not hasattr(mmap, "MADV_DONTNEED"):
+        return  # in memory, or a system without madvise (Windows): its pages stay until unmapped
     mapping_start = np.frombuffer(mapped, np.uint8).__array_interface__["data"][0]
     start = view.__array_interface__["data"][0] - mapping_start
     aligned = start - start % mmap.PAGESIZE
