@@ -177,8 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--table",
         metavar="DIR",
-        help="one model: write every token of the run as Parquet (tokens.parquet and corpus.parquet, "
-        "joined by token_id) into this new or empty folder, for pandas, polars or DuckDB",
+        help="one model: write every token of the run as Parquet (tokens/, written as the corpus is "
+        "read, and corpus.parquet, joined by token_id) into this new or empty folder, for pandas, "
+        "polars or DuckDB",
     )
     source.add_argument(
         "--suspects",

@@ -19,7 +19,9 @@ EXACT_BELOW = 4096  # below this, one dense distance matrix for any metric
 # products); above this many, an inverted-file index (faiss) is faster.
 EXACT_WORK_LIMIT = 4e11
 MATRIX_METRICS = ("cosine", "correlation", "euclidean")  # exact neighbours from matrix products
-BLOCK_BYTES = 128 << 20  # distances held at once while searching in blocks
+# Distances held at once while searching in blocks: the block's products, its scores and its
+# top-k each take this much (at 128 MiB, 0.4 GiB at once: the peak of a large corpus's run).
+BLOCK_BYTES = 32 << 20
 # The inverted-file index: k-means cells, IVF_CELLS_PER_ROOT * sqrt(n) of them, each point
 # compared with the points of its IVF_PROBES nearest cells.
 IVF_CELLS_PER_ROOT = 4
@@ -156,7 +158,7 @@ def _exact(vectors: np.ndarray, k: int, metric: str) -> Neighbours:
 
 def _exact_in_blocks(vectors: np.ndarray, k: int, metric: str) -> Neighbours:
     """Exact neighbours from matrix products, a block of rows at a time (float32, torch's
-    multi-threaded matrix product and top-k), so memory stays at ``BLOCK_BYTES``."""
+    multi-threaded matrix product and top-k), so memory stays at a few ``BLOCK_BYTES``."""
     import torch
 
     x = torch.from_numpy(_unit_rows(vectors, metric))

@@ -34,13 +34,14 @@ functions over plain arrays: no model, no viewer.
 from __future__ import annotations
 
 import warnings
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..inputs.tag_schemes import Chunk
 from ..progress import throttled
+from .consistency import OccurrenceVotes
 from .entities import split_label
 from .evaluation import chunks
 
@@ -229,6 +230,7 @@ def find_suspects(w: Words, weights: tuple[float, float, float] = WEIGHTS) -> li
     # everywhere: every entity of it would look wrong, so none is judged (gold.py says so).
     unknown = set(unpredictable_classes(w))
     candidates = {span: label for span, label in candidates.items() if label not in unknown}
+    elsewhere = OccurrenceVotes(occurrences, w.classes, w.contexts, w.word_context, CONTEXT_SCALE)
     predicted_at: dict[int, list[Chunk]] = defaultdict(list)  # by sentence
     for chunk in predicted:
         predicted_at[int(w.sentence[chunk[1]])].append(chunk)
@@ -237,7 +239,7 @@ def find_suspects(w: Words, weights: tuple[float, float, float] = WEIGHTS) -> li
     progress(0, len(candidates))
     found = []
     for done, ((start, end), gold) in enumerate(sorted(candidates.items()), start=1):
-        suspect = _judge(w, start, end, gold, quality, gold_ids, gold_at, predicted_at, occurrences, weights)
+        suspect = _judge(w, start, end, gold, quality, gold_ids, gold_at, predicted_at, elsewhere, weights)
         if suspect is not None:
             found.append(suspect)
         if done % 1000 == 0:
@@ -271,7 +273,7 @@ def _judge(
     gold_ids: np.ndarray,
     gold_at: dict[tuple[int, int], str],
     predicted_at: dict[int, list[Chunk]],
-    occurrences: dict[tuple[str, ...], dict[tuple[int, int], str]],
+    occurrence_votes: OccurrenceVotes,
     weights: tuple[float, float, float],
 ) -> Suspect | None:
     """The candidate span [start, end), labelled ``gold``, as a suspect, or None when the evidence
@@ -295,23 +297,14 @@ def _judge(
     disagree = int(((votes != own) & counted).sum())
     neighbour_doubt = disagree / (total + 1)
 
-    others = {
-        span: label
-        for span, label in occurrences.get(tuple(w.words[start:end]), {}).items()
-        if span != (start, end)
-    }
     # The label this span has in gold, if it has one: a gold entity, or O on every word.
     this_label = span_gold or (OUTSIDE if gold == OUTSIDE else None)
     # Other occurrences count as much as their context is like this one's (a city is a place in
     # datelines and a team in league tables); this occurrence itself counts 1.
-    similar = _context_weights(w, start, [s for s, _ in others])
-    consistency_share = np.zeros(n_classes)
-    differing = 0.0
-    for weight, label in zip(similar.tolist(), others.values(), strict=True):
-        consistency_share[w.classes.index(label)] += weight
-        differing += weight if label != this_label else 0.0
-    consistency_share /= similar.sum() + 1.0
-    consistency_doubt = differing / float(similar.sum() + 1.0) if this_label is not None else 0.0
+    alike, elsewhere = occurrence_votes.votes(tuple(w.words[start:end]), (start, end))
+    consistency_share = alike / (alike.sum() + 1.0)
+    differing = alike.sum() - (alike[w.classes.index(this_label)] if this_label is not None else 0.0)
+    consistency_doubt = float(differing / (alike.sum() + 1.0)) if this_label is not None else 0.0
 
     a, b, c = weights
     support = a * model_share + b * neighbour_share + c * consistency_share
@@ -335,14 +328,13 @@ def _judge(
             "total": total,
             "classes": {w.classes[k]: int(v) for k, v in enumerate(vote_counts) if v},
         },
-        "consistency": dict(Counter(others.values())),
+        "consistency": {w.classes[k]: int(n) for k, n in enumerate(elsewhere) if n > 0},
     }
-    if w.contexts is not None and others:
+    if w.contexts is not None and elsewhere.any():
         # How much those occurrences counted, their contexts being more or less like this one's.
-        alike: dict[str, float] = defaultdict(float)
-        for weight, label in zip(similar.tolist(), others.values(), strict=True):
-            alike[label] += weight
-        evidence["consistency_in_context"] = {label: round(v, 3) for label, v in alike.items()}
+        evidence["consistency_in_context"] = {
+            w.classes[k]: round(float(alike[k]), 3) for k, n in enumerate(elsewhere) if n > 0
+        }
     if model_entities and span_gold is not None:
         # The model's own entities over this gold entity: both spans, for boundaries and for a
         # type the model reads over other words.
@@ -354,15 +346,6 @@ def _judge(
     else:
         extent = (start, end)
     return Suspect(start, end, gold, suggested, kind, round(score, 6), evidence, extent=extent)
-
-
-def _context_weights(w: Words, start: int, others: list[int]) -> np.ndarray:
-    """How much each other occurrence (its first word id) counts: 1 in the same context, less
-    the less alike their contexts are (``CONTEXT_SCALE``); 1 each without contexts."""
-    if w.contexts is None or w.word_context is None or not others:
-        return np.ones(len(others))
-    cosine = (w.contexts[w.word_context[others]] @ w.contexts[w.word_context[start]]).astype(np.float64)
-    return np.exp((np.minimum(cosine, 1.0) - 1.0) / CONTEXT_SCALE)
 
 
 def _kind(
