@@ -169,13 +169,13 @@ def test_every_sentence_takes_the_layer_label_map_and_batch_options(
     options = ["--layers", "all", "--label-map", "PER=PERSON,LOC=PLACE", "--batch-size", "3"]
     args = build_parser().parse_args(["--model", str(dslim_model_dir), *viewer, *options])
     batch_sizes = []
-    real_run_model = forward.run_model
+    real_read_batches = forward.read_batches
 
-    def run_model(model, windows, device, batch_size, *rest, **options):  # type: ignore[no-untyped-def]
+    def read_batches(model, windows, device, batch_size, *rest, **options):  # type: ignore[no-untyped-def]
         batch_sizes.append(batch_size)
-        return real_run_model(model, windows, device, batch_size, *rest, **options)
+        return real_read_batches(model, windows, device, batch_size, *rest, **options)
 
-    monkeypatch.setattr(forward, "run_model", run_model)
+    monkeypatch.setattr(forward, "read_batches", read_batches)
     lines = b"Angela Merkel met Emmanuel Macron in Paris and London.\n"
     lines += b"Bad \xff byte.\n" + "Ada visited Kraków.\n".encode()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(lines), encoding="utf-8"))

@@ -63,7 +63,7 @@ def default_blueprint(
 
     clouds: list[rrb.View] = [cloud]
     if gold:
-        cloud.name = "Predicted types"  # type: ignore[assignment]
+        cloud.name = f"Predicted types{sample}"  # type: ignore[assignment]
         clouds += [
             rrb.Spatial3DView(origin=GOLD_CLOUD, name=f"Gold types{sample}", eye_controls=camera),
             rrb.Spatial3DView(origin=ERRORS_CLOUD, name=f"Errors{sample}", eye_controls=camera),

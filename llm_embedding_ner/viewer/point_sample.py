@@ -17,8 +17,8 @@ import numpy as np
 from ..analysis.evaluation import CORRECT, NO_ENTITY
 from ..analysis.result import Analysis
 
-# Chosen by trying (README, Performance): the web viewer opens 1,000,000 points of each cloud in a
-# few seconds, and turns a cloud of them smoothly on this machine's software renderer.
+# Half the 2 million points at which the viewer slows, leaving room for the entity-mention cloud
+# drawn beside the tokens (not yet tried in the viewer at this size: README, Performance).
 POINT_CAP = 1_000_000
 SEED = 0
 

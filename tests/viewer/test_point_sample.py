@@ -14,7 +14,7 @@ from llm_embedding_ner.viewer import point_sample
 from llm_embedding_ner.viewer.blueprint import blueprint_for
 from llm_embedding_ner.viewer.point_sample import kept_tokens, sampled
 
-from ..test_cli import read_rrd
+from ..test_cli import read_rrd, read_timeline
 from ..test_pipeline import read_conll
 from .test_rerun_logging import save_in_process
 
@@ -75,9 +75,9 @@ def test_a_capped_recording_holds_the_sample_and_says_so(
     note = (
         f" ({kept.size:,} of {len(a.tokens):,} tokens: all entities, errors and suspects, the rest sampled)"
     )
-    assert names[:3] == [f"UMAP embeddings{note}", f"Gold types{note}", f"Errors{note}"]
+    assert names[:3] == [f"Predicted types{note}", f"Gold types{note}", f"Errors{note}"]
     # Links in the tokenized text reach only points that exist.
-    links = [
-        int(i) for t in logged["/tokenized_text"]["TextDocument:text"] for i in re.findall(r"\[#(\d+)\]", t)
-    ]
+    by_document = read_timeline(path, "document")["/tokenized_text"].values()
+    pages = [row["TextDocument:text"][0] for row in by_document]
+    links = [int(i) for page in pages for i in re.findall(r"\[#(\d+)\]", page)]
     assert links and max(links) < kept.size
