@@ -287,40 +287,37 @@ def test_connect_without_a_viewer_says_so_instead_of_hanging(dslim_model_dir: Pa
     )
 
 
-def test_ctrl_c_exits_130_with_one_line_and_no_partial_file(
-    short_window_model_dir: Path, tmp_path: Path
-) -> None:
+def interrupted_after_tokenizing(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run the command line with ``args``, press Ctrl-C once it has tokenized (the long work has
+    begun), and return its exit code and what it printed after."""
     import signal
 
-    source = tmp_path / "long.txt"
-    source.write_text("Ada Lovelace met Charles Babbage in London. " * 20_000, encoding="utf-8")
-    out = tmp_path / "out.rrd"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llm_embedding_ner",
-            "--model",
-            str(short_window_model_dir),
-            "--file",
-            str(source),
-            "--headless",
-            "--save",
-            str(out),
-        ],
+        [sys.executable, "-m", "llm_embedding_ner", *args],
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
     )
     assert process.stderr is not None
-    lines = []
-    for line in process.stderr:  # wait until the long work has begun
-        lines.append(line)
+    for line in process.stderr:
         if line.startswith("tokenize"):
             break
     process.send_signal(signal.SIGINT)
     rest = process.stderr.read()
-    assert process.wait(timeout=120) == 130
+    return process.wait(timeout=120), rest
+
+
+def test_ctrl_c_exits_130_with_one_line_and_no_partial_file(
+    short_window_model_dir: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "long.txt"
+    source.write_text("Ada Lovelace met Charles Babbage in London. " * 20_000, encoding="utf-8")
+    out = tmp_path / "out.rrd"
+    model = ["--model", str(short_window_model_dir)]
+    code, rest = interrupted_after_tokenizing(
+        [*model, "--file", str(source), "--headless", "--save", str(out)]
+    )
+    assert code == 130
     assert rest.strip() == "interrupted: stopped before logging, nothing was saved or sent", rest
     assert not out.exists()
 
@@ -330,39 +327,16 @@ def test_ctrl_c_on_a_corpus_leaves_no_temporary_file_and_says_what_the_table_kep
 ) -> None:
     """A corpus's hidden states go to a temporary file (model/hidden_store.py): Ctrl-C in the
     middle of the forward pass leaves nothing in the temporary folder."""
-    import signal
-
     source = tmp_path / "many.conll"
     sentence = "Ada B-PER\nLovelace I-PER\nmet O\nCharles B-PER\nBabbage I-PER\nin O\nLondon B-LOC\n. O\n\n"
     source.write_text(("-DOCSTART- -X- -X- O\n\n" + sentence * 40) * 400, encoding="utf-8")
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llm_embedding_ner",
-            "--model",
-            str(short_window_model_dir),
-            "--file",
-            str(source),
-            "--headless",
-            "--save",
-            str(tmp_path / "out.rrd"),
-            "--table",
-            str(tmp_path / "table"),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "TMPDIR": str(temporary)},
+    outputs = ["--headless", "--save", str(tmp_path / "out.rrd"), "--table", str(tmp_path / "table")]
+    code, rest = interrupted_after_tokenizing(
+        ["--model", str(short_window_model_dir), "--file", str(source), *outputs], {"TMPDIR": str(temporary)}
     )
-    assert process.stderr is not None
-    for line in process.stderr:  # the forward pass has begun: the hidden states are being written
-        if line.startswith("tokenize"):
-            break
-    process.send_signal(signal.SIGINT)
-    rest = process.stderr.read()
-    assert process.wait(timeout=120) == 130
+    assert code == 130
     assert rest.strip().startswith("interrupted: stopped before logging"), rest
     assert list(temporary.iterdir()) == []
     assert not (tmp_path / "out.rrd").exists()
