@@ -14,6 +14,7 @@ Nothing touches the network.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -29,8 +30,47 @@ def _training_text() -> list[str]:
     return CORPUS * 3
 
 
+def wordpiece_vocabulary(words: list[str], alphabet: list[str], size: int) -> dict[str, int]:
+    """WordPiece's vocabulary as the ``tokenizers`` trainer builds it (BPE merges over the words,
+    "##" before a piece inside a word), with ties broken by the pieces themselves: the library's
+    trainer breaks them by ids given in hash-map order, so its vocabulary, and every test model
+    built on it, changed from one process to the next (huggingface/tokenizers#1794)."""
+    counts: dict[tuple[str, ...], int] = {}
+    for word in words:
+        pieces = (word[0], *("##" + c for c in word[1:]))
+        counts[pieces] = counts.get(pieces, 0) + 1
+    vocabulary = [*BERT_SPECIALS, *alphabet]
+    vocabulary += sorted({p for pieces in counts for p in pieces} - set(vocabulary))
+    while len(vocabulary) < size:
+        pairs: dict[tuple[str, str], int] = {}
+        for pieces, count in counts.items():
+            for pair in itertools.pairwise(pieces):
+                pairs[pair] = pairs.get(pair, 0) + count
+        if not pairs:
+            break
+        a, b = min(pairs, key=lambda pair: (-pairs[pair], pair))
+        merged = a + b.removeprefix("##")
+        counts = {_merge(pieces, a, b, merged): count for pieces, count in counts.items()}
+        if merged not in vocabulary:
+            vocabulary.append(merged)
+    return {piece: i for i, piece in enumerate(vocabulary)}
+
+
+def _merge(pieces: tuple[str, ...], a: str, b: str, merged: str) -> tuple[str, ...]:
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        if i + 1 < len(pieces) and pieces[i] == a and pieces[i + 1] == b:
+            out.append(merged)
+            i += 2
+        else:
+            out.append(pieces[i])
+            i += 1
+    return tuple(out)
+
+
 def wordpiece_tokenizer(lowercase: bool, model_max_length: int) -> Any:
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import BertTokenizerFast
 
     from .conftest import ALPHABET
@@ -41,10 +81,12 @@ def wordpiece_tokenizer(lowercase: bool, model_max_length: int) -> Any:
     backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     backend.decoder = decoders.WordPiece()
     alphabet = sorted({c.lower() for c in ALPHABET}) if lowercase else ALPHABET
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=600, special_tokens=BERT_SPECIALS, initial_alphabet=alphabet, show_progress=False
-    )
-    backend.train_from_iterator(_training_text(), trainer)
+    words = [
+        word
+        for text in _training_text()
+        for word, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(text))
+    ]
+    backend.model = models.WordPiece(wordpiece_vocabulary(words, alphabet, 600), unk_token="[UNK]")
     cls, sep = backend.token_to_id("[CLS]"), backend.token_to_id("[SEP]")
     backend.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",

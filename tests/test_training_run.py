@@ -57,8 +57,21 @@ def train_run(base: Path, run: Path, checkpoints: tuple[int, ...], final_steps: 
                 previous = word
         return {**batch, "labels": labels}
 
-    clean = batch_of([s for s in data if tuple(s[0]) != PLANTED])
-    everything = batch_of(data)
+    def packed(chosen: list[tuple[list[str], list[str]]]) -> list[tuple[list[str], list[str]]]:
+        """Consecutive sentences joined up to the model's 64 positions, as the tool reads the
+        file (one document, in windows): a model trained on lone sentences never trains the
+        positions past a sentence's length and misreads the words it finds there."""
+        out: list[tuple[list[str], list[str]]] = [([], [])]
+        for words, tags in chosen:
+            joined = out[-1][0] + words
+            if len(tokenizer(joined, is_split_into_words=True, verbose=False).input_ids) > 64:
+                out.append(([], []))
+            out[-1][0].extend(words)
+            out[-1][1].extend(tags)
+        return out
+
+    clean = batch_of(packed([s for s in data if tuple(s[0]) != PLANTED]))
+    everything = batch_of(packed(data))
     torch.manual_seed(0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     model.train()
