@@ -27,6 +27,7 @@ from .analysis.reference_map import (
 from .analysis.result import Analysis, Prediction, TokenRows
 from .inputs.documents import Corpus, Document
 from .inputs.text_input import check_unicode
+from .memory import release_freed_memory
 from .model.layer_selection import LayerSpec
 from .model.model_loading import DEFAULT_MODEL, LoadedModel, load_model, loading_stage
 from .progress import Stopwatch
@@ -93,6 +94,7 @@ def analyze(
         mentions = None
         if corpus.split and reference_map is None:
             mentions = mention_cloud(views[-1].hidden, p.entities, p.entity_types, settings, project)
+    release_freed_memory()  # each stage starts where the last ended, not at its high-water mark
     suspects = []
     if p.gold is not None and p.gold.word_probabilities is not None:
         with watch.stage("suspects") as note:
@@ -102,6 +104,7 @@ def analyze(
             note.append(f"{len(suspects):,} suspect gold labels")
             if dynamics is not None:
                 note.append(f"with the training dynamics of {len(dynamics.names) + 1} checkpoints")
+        release_freed_memory()
     analysis = assemble(p, corpus, loaded.name, loaded.n_layers, views, method, watch.seconds, mentions)
     return replace(analysis, suspects=suspects, reference=reference_map)
 

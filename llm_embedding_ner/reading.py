@@ -27,6 +27,7 @@ from .analysis.entities import (
 from .analysis.gold import compare_with_gold
 from .analysis.result import DocumentView, Prediction, TokenRows
 from .inputs.documents import Corpus, Document
+from .memory import release_freed_memory
 from .model.hidden_store import HiddenStore
 from .model.layer_selection import LayerSpec, resolve_layers, warn_if_heavy
 from .model.model_loading import LoadedModel
@@ -51,7 +52,7 @@ def predict(
     ``watch`` times the stages (a new one if not given). A corpus's hidden states go to disk
     (``Prediction.hidden`` maps them); a text's stay in memory. ``on_segment`` receives each
     segment's ``TokenRows`` as soon as it is read."""
-    from .model.forward import DEFAULT_BATCH_SIZE, read_batches, release_freed_memory
+    from .model.forward import DEFAULT_BATCH_SIZE, read_batches
     from .model.windows import tokenize_documents
 
     docs = corpus.documents
@@ -134,7 +135,7 @@ def predict(
         if on_segment is not None:
             on_segment(token_rows(docs, stream, a, b, shown_parts[-1], labels, scores, found, types))
         spent["decode"] += time.perf_counter() - decoding
-    release_freed_memory()
+        release_freed_memory()  # the segment's activations and rows: else the pass creeps up
     segments = len(stream.segments)
     watch.add("forward", spent["forward"], [f"{segments:,} segment{'' if segments == 1 else 's'}"])
     decoding, note = time.perf_counter(), []

@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "llm_embedding_ner"
 FOLDERS = ["inputs", "model", "analysis", "viewer"]  # in the order data flows through them
-SHARED = {"errors", "progress"}  # helpers every stage may use; they import nothing of the package
+SHARED = {"errors", "progress", "memory"}  # helpers every stage may use; they import nothing of the package
 # Chain the first three folders; the viewer shows what they return.
 RUNS = {"pipeline", "reading", "comparison"}
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..memory import release_freed_memory
 from ..model.hidden_store import on_disk
 from ..progress import throttled
 from .neighbours import NEAREST_SHOWN, nearest_neighbours
@@ -59,8 +60,10 @@ def view_layers(
         elif on_disk(vectors):  # on disk (model/hidden_store.py): read whole, as float32
             vectors = np.array(vectors, dtype=np.float32)
         neighbours = nearest_neighbours(vectors, k, searched.metric, settings.seed)
+        release_freed_memory()  # the search's index: the projection's graph is the next peak
         projected = project(vectors, searched, neighbours, follow)
         del vectors, reduced
+        release_freed_memory()
         nearest = neighbours.indices[:, :NEAREST_SHOWN]
         nearest_3d = nearest_neighbours(projected.coordinates, NEAREST_SHOWN, "euclidean").indices
         views.append(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..memory import release_freed_memory
 from ..model.hidden_store import range_means
 from .entities import Entity
 from .projection import ProjectionSettings, Projector, project_to_3d
@@ -44,6 +45,7 @@ def mention_cloud(
         vectors, settings = reduced, replace(settings, metric="euclidean")
     # Found here, as the tokens' are, so that a search compiled for the tokens serves the mentions.
     neighbours = nearest_neighbours(vectors, settings.n_neighbors - 1, settings.metric, settings.seed)
+    release_freed_memory()  # the search's index, before UMAP's graph
     with warnings.catch_warnings():
         # A handful of mentions gets PCA or fewer neighbours; the token cloud already says so.
         warnings.simplefilter("ignore", UserWarning)
