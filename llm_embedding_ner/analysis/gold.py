@@ -198,7 +198,7 @@ def document_contexts(
 
 
 def word_texts(docs: list[Document]) -> list[str]:
-    return [d.text[a:b] for d in docs for a, b in d.words or []]
+    return [d.text[a:b] for d in docs if d.words is not None for a, b in np.asarray(d.words).tolist()]
 
 
 def locate(

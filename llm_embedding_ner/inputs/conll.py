@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ..errors import UserError
 from .documents import Document, words_document
 from .tag_schemes import gold_to_iob2
@@ -85,11 +87,14 @@ def parse_conll(raw: str, name: str, scheme: str = "auto") -> list[Document]:
         lambda s, i: f"{name}:{sentences[s][i][2]}",
         name,
     )
+    # Line numbers made anew (through an array): the parse's own ints lie among its freed
+    # temporaries, and each one kept would keep their memory from the system.
+    first_lines = np.asarray([sentence[0][2] for sentence in sentences])
     return [
         words_document(
             [[word for word, _, _ in sentences[s]] for s in indices],
             [tags[s] for s in indices],
-            origins=[{"line": sentences[s][0][2]} for s in indices],
+            origins=[{"line": line} for line in first_lines[indices].tolist()],
         )
         for indices in documents
         if indices

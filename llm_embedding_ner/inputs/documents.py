@@ -7,6 +7,7 @@ as running text and every gold word gets exactly one predicted label.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,9 @@ class Document:
 
     text: str
     metadata: dict[str, object] = field(default_factory=dict)
-    words: list[tuple[int, int]] | None = None  # character span of each gold word in ``text``
+    # (n_words, 2) character span of each gold word in ``text``: one array, not a tuple a word
+    # (a corpus of millions of words held 100 bytes a word in tuples)
+    words: np.ndarray | None = None
     gold_tags: list[str] | None = None  # IOB2, one per word
     word_sentence: np.ndarray | None = None  # (n_words,) sentence index of each word
     # Where each sentence is in the input, to find it again: {"line": 12} (1-based, in a text
@@ -46,27 +49,22 @@ def words_document(
 ) -> Document:
     """A document of gold ``sentences`` (lists of words) and their IOB2 ``tags``: its text is the
     words joined by spaces, one sentence per line."""
-    parts: list[str] = []
-    words: list[tuple[int, int]] = []
-    word_sentence: list[int] = []
-    position = 0
-    for index, sentence in enumerate(sentences):
-        if index:
-            parts.append("\n")
-            position += 1
-        for i, word in enumerate(sentence):
-            if i:
-                parts.append(" ")
-                position += 1
-            words.append((position, position + len(word)))
-            parts.append(word)
-            position += len(word)
-        word_sentence += [index] * len(sentence)
+    # Each word starts after the words before it, one separator after each (a space, or the
+    # newline ending its sentence) and one more newline per empty sentence before its own.
+    flat = [word for sentence in sentences for word in sentence]
+    sizes = np.asarray([len(s) for s in sentences], dtype=np.int64)
+    sentence_of = np.repeat(np.arange(len(sentences)), sizes)
+    lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+    empty_before = np.cumsum(sizes == 0) - (sizes == 0)
+    starts = np.cumsum(lengths) - lengths + np.arange(len(flat)) + empty_before[sentence_of]
+    words = np.stack([starts, starts + lengths], axis=1)
+    text = "\n".join(" ".join(sentence) for sentence in sentences)
     return Document(
-        "".join(parts),
+        text,
         metadata or {},
         words,
-        [tag for sentence_tags in tags for tag in sentence_tags],
-        np.asarray(word_sentence, dtype=np.int64),
+        # One string per distinct tag, not one per word (tags are built as f"B-{type}").
+        [sys.intern(tag) for sentence_tags in tags for tag in sentence_tags],
+        sentence_of.astype(np.int64),
         origins,
     )

@@ -100,17 +100,17 @@ def tokenize(tokenizer: Any, text: str, style: PieceStyle | None = None) -> Toke
 
 
 def tokenize_words(
-    tokenizer: Any, text: str, words: list[tuple[int, int]], style: PieceStyle | None = None
+    tokenizer: Any, text: str, words: np.ndarray | list[tuple[int, int]], style: PieceStyle | None = None
 ) -> TokenizedText:
     """Pieces of pre-split ``words`` (character spans into ``text``), read as running text: the
     words joined by single spaces, so every family sees them as it sees typed text (byte-level
     BPE with the space before each word but the first, SentencePiece with its ``▁``). Each piece
     belongs to the word it lies in, so word ids are the words' own indices. A word that yields no
     piece (only characters the tokenizer drops) has no token and so no point."""
-    if not words:
-        raise UserError("the document has no words")
     spans = np.asarray(words, dtype=np.int64).reshape(-1, 2)
-    joined = " ".join(text[start:end] for start, end in words)
+    if not spans.size:
+        raise UserError("the document has no words")
+    joined = " ".join(text[start:end] for start, end in spans.tolist())
     # Where each word starts in ``joined``: after the words before it and one space each.
     joined_starts = np.concatenate([[0], np.cumsum(spans[:-1, 1] - spans[:-1, 0] + 1)])
     try:
@@ -291,7 +291,7 @@ class DocumentTokens:
 def tokenize_documents(
     tokenizer: Any,
     texts: list[str],
-    words: list[list[tuple[int, int]] | None],
+    words: list[np.ndarray | list[tuple[int, int]] | None],
     max_length: int,
     separator: str,
 ) -> DocumentTokens:
@@ -312,7 +312,7 @@ def tokenize_documents(
         except UserError as e:
             if len(texts) == 1:
                 raise
-            if doc_words is not None and not doc_words:
+            if doc_words is not None and len(doc_words) == 0:
                 raise UserError(f"document {index}: {e}") from None
             parts.append(_no_tokens())
             empty.append(index)
