@@ -140,13 +140,15 @@ def tokenized_document(
     max_tokens: int = MAX_LINKED_TOKENS,
     first_point: int = 0,
     space_only: np.ndarray | None = None,
+    text_between: bool = False,
 ) -> str:
     """Every token a link to its point (token ``i`` is point ``first_point + i``), shown as
     ``link_texts[i]`` (see model/token_display.py). Pieces of one word join without a space, words are
     separated by a space; the text's line breaks are kept so the document still looks like the
     text. A token that stands only for whitespace (``space_only``, shown as ␣ or ↵) ends its
     line, and the line break it read comes after it. Past ``max_tokens`` the document stops,
-    with a note saying so."""
+    with a note saying so. ``text_between``: the tokens are a sample (point_sample.py), and the
+    text between two of them, the tokens left out, is written as plain text."""
     parts: list[str] = []
     if len(link_texts) > max_tokens:
         parts.append(
@@ -156,16 +158,37 @@ def tokenized_document(
         link_texts = link_texts[:max_tokens]
     if space_only is None:
         space_only = np.zeros(len(link_texts), dtype=bool)
-    gap_from = int(offsets[0, 0]) if len(link_texts) else 0  # where the text not yet laid out begins
+    # Where the text not yet laid out begins.
+    gap_from = 0 if text_between else int(offsets[0, 0]) if len(link_texts) else 0
     for i, link_text in enumerate(link_texts):
         start, end = int(offsets[i, 0]), int(offsets[i, 1])
-        if i > 0 and word_ids[i] != word_ids[i - 1]:
-            newlines = len(_LINE_BREAK.findall(text[gap_from:start]))
-            parts.append(" " if newlines == 0 else "\\\n" if newlines == 1 else "\n\n")
+        if text_between and text[gap_from:start].strip():
+            parts.append(_plain_text(text[gap_from:start]))
+        elif i > 0 and word_ids[i] != word_ids[i - 1]:
+            parts.append(_separator(text[gap_from:start]))
         parts.append(f"[{escape_inline(link_text)}]({point_link(first_point + i)})")
         # A line-break token (↵) is shown, and its break laid out before the next word.
         gap_from = max(gap_from, start if space_only[i] else end)
+    if text_between and len(link_texts) < max_tokens:
+        parts.append(_plain_text(text[gap_from:]))
     return "".join(parts)
+
+
+def _separator(gap: str) -> str:
+    """What the whitespace ``gap`` between two words becomes: a space, a line break, or a new
+    paragraph for several."""
+    newlines = len(_LINE_BREAK.findall(gap))
+    return " " if newlines == 0 else "\\\n" if newlines == 1 else "\n\n"
+
+
+def _plain_text(gap: str) -> str:
+    """Text between tokens, as plain Markdown: its words escaped, its whitespace laid out as
+    between linked words ("" where there is none, so a word's pieces stay joined)."""
+    return "".join(
+        escape_inline(part) if i % 2 == 0 else _separator(part)
+        for i, part in enumerate(re.split(r"(\s+)", gap))
+        if part
+    )
 
 
 def entities_document(entities: Sequence[Entity], types: Sequence[str]) -> str:

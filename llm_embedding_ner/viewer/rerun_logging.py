@@ -210,10 +210,12 @@ def log_documents(
     recording: rr.RecordingStream | None = None,
     times: Times | None = None,
     title: str = "",
+    sample: bool = False,
 ) -> None:
     """One text: its three documents, static. A corpus: each document's three on the
     ``document`` timeline, so the slider pages through them. ``times``: the model's place on
-    the model timelines, when several models are compared; ``title`` heads the text."""
+    the model timelines, when several models are compared; ``title`` heads the text; ``sample``:
+    the analysis holds a sample of the tokens (point_sample.py), the others plain text."""
     times = dict(times or {})
     if not analysis.is_corpus:
         if times:
@@ -230,9 +232,8 @@ def log_documents(
         first = bisect.bisect_left(entity_starts, document.first_token)
         end = bisect.bisect_left(entity_starts, document.end_token)
         at(times | pins(analysis, document=False) | {DOCUMENT_TIMELINE: index}, recording)
-        log_text(
-            analysis, index, analysis.entities[first:end], static=False, recording=recording, title=title
-        )
+        entities = analysis.entities[first:end]
+        log_text(analysis, index, entities, static=False, recording=recording, title=title, sample=sample)
     rr.reset_time(recording=recording)
 
 
@@ -243,9 +244,10 @@ def log_text(
     static: bool,
     recording: rr.RecordingStream | None = None,
     title: str = "",
+    sample: bool = False,
 ) -> None:
     """Document ``index``'s text (its ``entities`` highlighted), its tokens (each a link to its
-    point) and its unique entities."""
+    point; with ``sample``, the tokens left out as plain text) and its unique entities."""
     document = analysis.documents[index]
     first, end = document.first_token, document.end_token
     local = [replace(e, start=e.start - document.start, end=e.end - document.start) for e in entities]
@@ -261,6 +263,7 @@ def log_text(
             analysis.word_ids[first:end],
             first_point=first,
             space_only=analysis.space_only[first:end],
+            text_between=sample,
         ),
         "named_entities": entities_document(local, analysis.entity_types),
     }
@@ -524,7 +527,7 @@ def log_to_rerun(
         )
         analysis = sampled(analysis, kept)
     log_annotation_context(analysis.entity_types, recording)
-    log_documents(analysis, recording)
+    log_documents(analysis, recording, sample=kept is not None)
     log_embeddings(analysis, recording)
     if analysis.gold is not None:
         log_error_context(recording)

@@ -81,3 +81,13 @@ def test_a_capped_recording_holds_the_sample_and_says_so(
     pages = [row["TextDocument:text"][0] for row in by_document]
     links = [int(i) for page in pages for i in re.findall(r"\[#(\d+)\]", page)]
     assert links and max(links) < kept.size
+
+    # ... and the tokens left out stay in it as plain text: every page reads its whole document.
+    def words_of(markdown: str) -> list[str]:
+        shown = re.sub(r"\[((?:\\.|[^\]\\])*)\]\(recording://[^)]*\)", r"\1", markdown)  # links to text
+        return re.sub(r"\\(.)", r"\1", shown, flags=re.DOTALL).split()  # escapes, line breaks
+
+    documents = sorted(read_timeline(path, "document")["/tokenized_text"].items())
+    for index, row in documents:
+        view = a.documents[index]
+        assert words_of(row["TextDocument:text"][0]) == a.text[view.start : view.end].split()
