@@ -1,8 +1,9 @@
 """Small random models of every popular NER family, with tokenizers trained here.
 
 Each tokenizer is made the way transformers 5 makes that family's tokenizer (its own class,
-given a vocabulary trained with the ``tokenizers`` library on a few sentences), so it has the
-family's real normaliser, pre-tokenizer, decoder and special tokens:
+given a vocabulary trained on a few sentences: WordPiece's by our own deterministic merges,
+see ``wordpiece_vocabulary``; the others by the ``tokenizers`` library's trainers), so it has
+the family's real normaliser, pre-tokenizer, decoder and special tokens:
 
     bert-cased, bert-uncased, distilbert, electra   WordPiece, [CLS] ... [SEP]
     roberta                                         byte-level BPE, <s> ... </s>, positions from 2
