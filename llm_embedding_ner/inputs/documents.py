@@ -53,7 +53,7 @@ def words_document(
     # newline ending its sentence) and one more newline per empty sentence before its own.
     flat = [word for sentence in sentences for word in sentence]
     sizes = np.asarray([len(s) for s in sentences], dtype=np.int64)
-    sentence_of = np.repeat(np.arange(len(sentences)), sizes)
+    sentence_of = np.repeat(np.arange(len(sentences), dtype=np.int64), sizes)
     lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
     empty_before = np.cumsum(sizes == 0) - (sizes == 0)
     starts = np.cumsum(lengths) - lengths + np.arange(len(flat)) + empty_before[sentence_of]
@@ -65,6 +65,6 @@ def words_document(
         words,
         # One string per distinct tag, not one per word (tags are built as f"B-{type}").
         [sys.intern(tag) for sentence_tags in tags for tag in sentence_tags],
-        sentence_of.astype(np.int64),
+        sentence_of,
         origins,
     )
