@@ -124,7 +124,11 @@ def range_means(vectors: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows:
     """(k, d) float32: the mean of rows ``starts[i]:ends[i]`` of ``vectors`` for each of k
     ranges, which are sorted and do not overlap (documents, entity mentions). Read block by
     block (see ``blocks``); an empty range's mean is zero."""
-    sums = np.zeros((starts.size, vectors.shape[1]), dtype=np.float64)
+    # Each block's sums are taken in float64 and added here in float32 (a range gets one
+    # addition per block it spans): the result is all this holds, with no float64 copy of it
+    # (a million tokens' mentions, 384 wide: 145 MB, where the float64 sums and their quotient
+    # made 580 MB more).
+    sums = np.zeros((starts.size, vectors.shape[1]), dtype=np.float32)
     for first, block in blocks(vectors, rows):
         last = first + block.shape[0]
         i, j = int(np.searchsorted(ends, first, side="right")), int(np.searchsorted(starts, last))
@@ -135,5 +139,5 @@ def range_means(vectors: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows:
         a = np.clip(starts[i:j] - first, 0, block.shape[0])
         b = np.clip(ends[i:j] - first, 0, block.shape[0])
         sums[i:j] += running[b] - running[a]
-    counts = np.maximum(ends - starts, 1)[:, None]
-    return (sums / counts).astype(np.float32)
+    sums /= np.maximum(ends - starts, 1)[:, None].astype(np.float32)
+    return sums
