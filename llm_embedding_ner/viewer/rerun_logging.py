@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
+import pyarrow as pa
 import rerun as rr
 
 from ..analysis.entities import Entity, display_names
@@ -325,18 +326,22 @@ def log_embeddings(
                 show_labels=placed and len(analysis.tokens) <= MAX_PLACED_LABELS,
                 radii=rr.Radius.ui_points(radii),
             ),
-            rr.AnyValues(**values),
             static=not times,
             recording=recording,
         )
+        handed_over(recording)
+        # A column at a time, each handed over before the next: Rerun copies what it is given
+        # while it batches and encodes it, and a whole cloud's columns at once peaked 0.3 GB
+        # higher at a million points. The viewer shows the entity's columns together all the same.
+        for name, column in values.items():
+            rr.log(path, rr.AnyValues(**{name: column}), static=not times, recording=recording)
+            handed_over(recording)
     rr.reset_time(recording=recording)
 
 
 def _arrow(column: object) -> object:
     """A list of strings as an Arrow string array; anything else as it is."""
     if isinstance(column, list) and all(isinstance(v, str) for v in column[:1]):
-        import pyarrow as pa
-
         return pa.array(column, pa.string())
     return column
 
@@ -359,7 +364,7 @@ def log_suspects(analysis: Analysis, recording: rr.RecordingStream | None = None
 
 def log_layer(
     view: LayerView,
-    tokens: Sequence[str],
+    tokens: Sequence[str] | pa.Array,
     static: bool,
     paths: Sequence[str] = (TOKEN_CLOUD,),
     recording: rr.RecordingStream | None = None,
@@ -369,10 +374,10 @@ def log_layer(
     in a ``reference`` map: the nearest map tokens, with their document and gold tag)."""
     if reference is not None and view.nearest_reference is not None:
         shown = view.nearest_reference[:, :NEAREST_SHOWN].tolist()
-        nearest = ["; ".join(reference.describe(j) for j in row) for row in shown]
+        nearest = _arrow(["; ".join(reference.describe(j) for j in row) for row in shown])
     else:
-        nearest = [", ".join(tokens[j] for j in row) for row in view.nearest.tolist()]
-    nearest = _arrow(nearest)  # once for every cloud
+        names = tokens if isinstance(tokens, pa.Array) else pa.array(list(tokens), pa.string())
+        nearest = nearest_texts(names, view.nearest)
     for path in paths:
         rr.log(
             path,
@@ -381,6 +386,27 @@ def log_layer(
             static=static,
             recording=recording,
         )
+        handed_over(recording)
+
+
+def nearest_texts(names: pa.Array, nearest: np.ndarray) -> pa.Array:
+    """Row i: the ``names`` of the tokens ``nearest[i]`` lists, joined by ", ". Built in Arrow,
+    not as Python strings: a million rows of these took 100 MB more, at the end of the run."""
+    import pyarrow.compute as pc
+
+    n, k = nearest.shape
+    chosen = names.take(pa.array(nearest.ravel()))
+    rows = pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int64) * k, pa.int32()), chosen)
+    return pc.binary_join(rows, ", ")
+
+
+def handed_over(recording: rr.RecordingStream | None = None) -> None:
+    """Wait until what was logged has left Rerun's batcher for its sink (file, viewer): a large
+    cloud's rows are then freed before the next cloud's are made (a recording of a million
+    points peaked 0.3 GiB higher when every cloud waited in the batcher until the end)."""
+    stream = recording or rr.get_data_recording()
+    if stream is not None:
+        stream.flush()
 
 
 def log_separation_series(
@@ -415,7 +441,7 @@ def log_layers(
     tokens the nearest tokens' indices name (the analysis's own, unless it is a sample)."""
     paths = paths or cloud_paths(analysis)
     reference = analysis.reference
-    names = analysis.tokens if names is None else names
+    names = pa.array(list(analysis.tokens if names is None else names), pa.string())  # once for all layers
     if analysis.last_layer_only and not times:
         log_layer(analysis.layers[0], names, True, paths, recording, reference)
         return

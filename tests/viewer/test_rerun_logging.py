@@ -10,7 +10,7 @@ import rerun.blueprint as rrb
 
 from llm_embedding_ner.pipeline import analyze
 from llm_embedding_ner.viewer.blueprint import blueprint_for, default_blueprint
-from llm_embedding_ner.viewer.rerun_logging import PALETTE, class_color, log_to_rerun
+from llm_embedding_ner.viewer.rerun_logging import PALETTE, class_color, log_to_rerun, nearest_texts
 
 from ..test_cli import read_rrd, read_timeline
 
@@ -38,6 +38,16 @@ def test_log_to_rerun_writes_every_entity_path_to_the_given_recording(
     radii = np.asarray(points["Points3D:radii"])
     assert radii.shape == (len(analysis.tokens),) and (radii < 0).all()
     assert (radii[analysis.class_ids == 0] > radii[analysis.class_ids > 0].max()).all()
+
+
+def test_nearest_tokens_read_as_the_tokens_they_name_in_order() -> None:
+    import pyarrow as pa
+
+    names = pa.array(["Ada", " Love", "##lace", "é", ""])
+    nearest = np.array([[1, 2, 4], [0, 0, 3], [3, 2, 1]], dtype=np.int32)
+    assert nearest_texts(names, nearest).to_pylist() == [" Love, ##lace, ", "Ada, Ada, é", "é, ##lace,  Love"]
+    # A text of one token has no neighbours: an empty text, not an error.
+    assert nearest_texts(names, np.zeros((2, 0), np.int32)).to_pylist() == ["", ""]
 
 
 def test_class_colours_are_distinct() -> None:
