@@ -28,6 +28,10 @@ IVF_CELLS_PER_ROOT = 4
 IVF_PROBES = 20
 IVF_TRAINING_ROUNDS = 10  # k-means rounds
 IVF_TRAINING_POINTS = 40  # points per cell it is trained on, drawn with the seed (faiss wants 39)
+# Points searched at once: each search's results, their order and the copy without the point
+# itself are a few of these rows wide (131,072 rows of a 64 MB block made them 0.1 GB, at the
+# moment the index and every point's neighbours are held: the peak of a corpus's run).
+SEARCH_ROWS = 16384
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ def _inverted_lists(vectors: np.ndarray, k: int, metric: str, seed: int) -> Neig
     # as they are: no need to read the neighbours again for their distances.
     exact_in_index = vectors.dtype == np.float16 and not inner
     flat = None  # an exact index, for points whose cells are too small to hold k + 1 points
-    for start, block in blocks(vectors):
+    for start, block in blocks(vectors, SEARCH_ROWS):
         x = _unit_rows(block, metric)
         scores, found = index.search(x, k + 1)
         missing = np.flatnonzero((found < 0).any(axis=1))
