@@ -364,7 +364,7 @@ def log_suspects(analysis: Analysis, recording: rr.RecordingStream | None = None
 
 def log_layer(
     view: LayerView,
-    tokens: Sequence[str] | pa.Array,
+    names: pa.Array,
     static: bool,
     paths: Sequence[str] = (TOKEN_CLOUD,),
     recording: rr.RecordingStream | None = None,
@@ -376,7 +376,6 @@ def log_layer(
         shown = view.nearest_reference[:, :NEAREST_SHOWN].tolist()
         nearest = _arrow(["; ".join(reference.describe(j) for j in row) for row in shown])
     else:
-        names = tokens if isinstance(tokens, pa.Array) else pa.array(list(tokens), pa.string())
         nearest = nearest_texts(names, view.nearest)
     for path in paths:
         rr.log(
