@@ -192,8 +192,14 @@ def run_models(
         )
         return comparison, None
     from .pipeline import analyze, map_of
+    from .reading import predict
 
-    model = load_one(args, entries[0], reference)
+    read = predict
+    if args.ray:  # the model is read on the cluster's actors; here it only says what it is
+        from .ray_reading import RayReader, RaySettings
+
+        read = RayReader(RaySettings(args.ray, entries[0], args.device, args.allow_pickle, args.ray_actors))
+    model = load_one(args, entries[0], reference, device="cpu" if args.ray else args.device)
     analysis = analyze(
         corpus,
         model,
@@ -201,19 +207,25 @@ def run_models(
         reference_map=reference,
         dynamics=dynamics,
         on_segment=table,
+        read=read,
         **options,
     )
     return analysis, map_of(analysis, model, settings, source_name(args.file)) if args.save_map else None
 
 
-def load_one(args: argparse.Namespace, entry: ModelEntry, reference: ReferenceMap | None) -> LoadedModel:
-    """The one model of a run, its ``--layers`` checked (against the map's, with ``--map``)."""
+def load_one(
+    args: argparse.Namespace, entry: ModelEntry, reference: ReferenceMap | None, device: str | None = None
+) -> LoadedModel:
+    """The one model of a run, its ``--layers`` checked (against the map's, with ``--map``);
+    on ``device`` (default: ``--device``)."""
     from .analysis.reference_map import check_fits
     from .model.model_loading import load_model, load_tokenizer, loading_stage
 
     with loading_stage(Stopwatch()) as note:
         tokenizer = load_tokenizer(entry.tokenizer_from) if entry.tokenizer_from else None
-        model = load_model(entry.name, args.device, allow_pickle=args.allow_pickle, tokenizer=tokenizer)
+        model = load_model(
+            entry.name, device or args.device, allow_pickle=args.allow_pickle, tokenizer=tokenizer
+        )
         chosen = resolve_layers(args.layers, model.n_layers)  # a wrong --layers fails before any work
         note.append(f"{model.name} on {model.device}")
     if reference is not None:  # checked before any input is read or sentence typed

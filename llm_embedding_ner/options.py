@@ -218,6 +218,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="windows of 512 tokens per forward pass, for long texts (default: 8)",
     )
+    model.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="read the corpus on a Ray cluster (pip install 'llm_embedding_ner[ray]'), one model per "
+        "actor, shard by shard; the rest of the run, and its outputs, as without it. No ADDRESS: a "
+        "cluster of this machine's cores for this run; auto, HOST:PORT or ray://HOST:PORT: join a "
+        "running one. One model only",
+    )
+    model.add_argument(
+        "--ray-actors",
+        type=_at_least(1),
+        default=None,
+        metavar="N",
+        help="with --ray: how many actors read (default: one per CPU of the cluster, or one per GPU "
+        "when the model runs on GPUs)",
+    )
 
     model.add_argument(
         "--layers",

@@ -49,6 +49,7 @@ def analyze(
     reference_map: ReferenceMap | None = None,
     dynamics: TrainingDynamics | None = None,
     on_segment: Callable[[TokenRows], None] | None = None,
+    read: Callable[..., Prediction] = predict,
 ) -> Analysis:
     """Run the NER model over ``text`` (or every document of a ``Corpus``) and project its
     token embeddings to 3D, or place them in ``reference_map`` (see analysis/reference_map.py; its
@@ -61,6 +62,7 @@ def analyze(
     process of its own, see projection_process). ``dynamics``: how the earlier checkpoints of
     the run ``model`` ends read the same corpus (training_run.py), for the suspects.
     ``on_segment`` receives the per-document columns of each segment as it is read (reading.py).
+    ``read`` stands in for ``reading.predict`` (``ray_reading.RayReader`` reads on a cluster).
     """
     if isinstance(text, str):
         check_unicode(text, "the text")  # a tokenizer raises a TypeError on a lone surrogate
@@ -75,7 +77,7 @@ def analyze(
     if reference_map is not None:
         check_fits(reference_map, loaded)  # another model's map would place tokens anywhere
         layers, project = (reference_map.layer,), MapProjector(reference_map)
-    p = predict(
+    p = read(
         corpus,
         loaded,
         batch_size=batch_size,

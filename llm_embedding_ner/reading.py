@@ -47,23 +47,23 @@ def predict(
     label_map: dict[str, str] | None = None,
     watch: Stopwatch | None = None,
     on_segment: Callable[[TokenRows], None] | None = None,
+    types: list[str] | None = None,
+    first_document: int = 0,
 ) -> Prediction:
     """Tokenize, run the model once and decode: everything ``analyze`` does before projecting.
     ``watch`` times the stages (a new one if not given). A corpus's hidden states go to disk
     (``Prediction.hidden`` maps them); a text's stay in memory. ``on_segment`` receives each
-    segment's ``TokenRows`` as soon as it is read."""
+    segment's ``TokenRows`` as soon as it is read. For a shard of a larger corpus (shards.py):
+    ``types`` are the whole corpus's (``analysis_types``), and its documents are numbered in
+    messages from ``first_document``."""
     from .model.forward import DEFAULT_BATCH_SIZE, read_batches
     from .model.windows import tokenize_documents
 
     docs = corpus.documents
     watch = watch or Stopwatch()
     layer_numbers = resolve_layers(layers, loaded.n_layers)
-    model_types = entity_types(loaded.labels)
-    # A model without a head has no types to rename; the others of a comparison have.
-    rename = check_label_map(label_map or {}, model_types) if loaded.has_head else {}
-    gold_types = [t for d in docs if d.gold_tags for t in entity_types(d.gold_tags)]
-    types = renamed_types(model_types, rename)
-    types += [t for t in dict.fromkeys(gold_types) if t not in types]
+    rename, all_types = analysis_types(docs, loaded, label_map)
+    types = all_types if types is None else types
     with watch.stage("tokenize") as note:
         stream = tokenize_documents(
             loaded.tokenizer,
@@ -71,6 +71,7 @@ def predict(
             [d.words for d in docs],
             loaded.max_length,
             DOCUMENT_SEPARATOR,
+            first_document,
         )
         tokens, n_windows = stream.tokens, stream.windows.input_ids.shape[0]
         documents = f"{len(docs):,} documents, " if corpus.split else ""
@@ -168,6 +169,19 @@ def predict(
         class_ids,
         gold,
     )
+
+
+def analysis_types(
+    docs: list[Document], loaded: LoadedModel, label_map: dict[str, str] | None
+) -> tuple[dict[str, str], list[str]]:
+    """The model's types renamed by ``label_map`` (checked), then the gold types it lacks: class
+    id i + 1 is the i-th. Returns the renaming too."""
+    model_types = entity_types(loaded.labels)
+    # A model without a head has no types to rename; the others of a comparison have.
+    rename = check_label_map(label_map or {}, model_types) if loaded.has_head else {}
+    gold_types = [t for d in docs if d.gold_tags for t in entity_types(d.gold_tags)]
+    types = renamed_types(model_types, rename)
+    return rename, types + [t for t in dict.fromkeys(gold_types) if t not in types]
 
 
 def token_rows(

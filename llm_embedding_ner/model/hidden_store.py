@@ -15,8 +15,10 @@ tokens' neighbours; values beyond its range (65,504) are clipped to it.
 from __future__ import annotations
 
 import mmap
+import shutil
 import tempfile
 from collections.abc import Iterator
+from typing import BinaryIO
 
 import numpy as np
 
@@ -31,8 +33,7 @@ class HiddenStore:
     def __init__(self, n_layers: int, n_tokens: int, width: int, parent: str | None = None) -> None:
         """``parent``: the folder for the file (the system's temporary folder by default)."""
         self.shape = (n_layers, n_tokens, width)
-        # Open for the store's life, not a block: a context manager cannot hold it.
-        self._file = tempfile.TemporaryFile(prefix="llm-embedding-ner-hidden-", dir=parent)  # noqa: SIM115
+        self._file = _temporary_file(parent)
         self._file.truncate(2 * n_layers * n_tokens * width)  # sparse until written
         self._hidden: np.ndarray | None = None
 
@@ -61,6 +62,45 @@ class HiddenStore:
             mapped = mmap.mmap(self._file.fileno(), size, access=mmap.ACCESS_READ)
             self._hidden = np.frombuffer(mapped, dtype=np.float16).reshape(self.shape)
         return self._hidden
+
+
+class HiddenParts:
+    """Hidden states that arrive in token order a part at a time, their total known only after
+    the last (a cluster's shards, see shards.py): each layer appended to a file of its own, then
+    made one ``HiddenStore`` (the file itself for one layer; for several, copied into one file)."""
+
+    def __init__(self, n_layers: int, width: int, parent: str | None = None) -> None:
+        self.width, self.n_tokens, self._parent = width, 0, parent
+        self._files = [_temporary_file(parent) for _ in range(n_layers)]
+
+    def append(self, hidden: np.ndarray) -> None:
+        """The next tokens' rows, (n_layers, m, width) float16."""
+        for file, layer in zip(self._files, hidden, strict=True):
+            file.write(memoryview(np.ascontiguousarray(layer, dtype=np.float16)).cast("B"))
+        self.n_tokens += hidden.shape[1]
+
+    def finish(self) -> HiddenStore:
+        """The store of every part appended; this object is spent."""
+        store = HiddenStore(0, 0, self.width, self._parent)
+        store.shape = (len(self._files), self.n_tokens, self.width)
+        if len(self._files) == 1:
+            store._file.close()
+            store._file = self._files[0]
+        else:
+            layer_bytes = 2 * self.n_tokens * self.width
+            for layer, part in enumerate(self._files):
+                part.flush()
+                store._file.seek(layer * layer_bytes)
+                part.seek(0)
+                shutil.copyfileobj(part, store._file, 16 << 20)
+                part.close()
+        self._files = []
+        return store
+
+
+def _temporary_file(parent: str | None) -> BinaryIO:
+    # Open for the store's life, not a block: a context manager cannot hold it.
+    return tempfile.TemporaryFile(prefix="llm-embedding-ner-hidden-", dir=parent)
 
 
 def blocks(vectors: np.ndarray, rows: int | None = None) -> Iterator[tuple[int, np.ndarray]]:

@@ -294,9 +294,11 @@ def tokenize_documents(
     words: list[np.ndarray | list[tuple[int, int]] | None],
     max_length: int,
     separator: str,
+    first_document: int = 0,
 ) -> DocumentTokens:
     """Tokenize each document on its own (pre-split ``words`` where given) and cut it into its
-    own windows, so no window mixes two documents; then join them into one stream."""
+    own windows, so no window mixes two documents; then join them into one stream. Messages
+    number the documents from ``first_document`` (a shard's place in its corpus)."""
     _require_fast(tokenizer)
     prefix, suffix = special_frame(tokenizer)
     style = piece_style(tokenizer)
@@ -313,9 +315,9 @@ def tokenize_documents(
             if len(texts) == 1:
                 raise
             if doc_words is not None and len(doc_words) == 0:
-                raise UserError(f"document {index}: {e}") from None
+                raise UserError(f"document {first_document + index}: {e}") from None
             parts.append(_no_tokens())
-            empty.append(index)
+            empty.append(first_document + index)
     if len(empty) == len(texts):
         raise UserError("no document has any token for this model (only whitespace or characters it drops)")
     if empty:

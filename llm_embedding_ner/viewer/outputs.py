@@ -142,10 +142,12 @@ def check_outputs(
         "--table": args.table,
         "--map": args.map,
         "--interactive": args.interactive,
+        "--ray": getattr(args, "ray", None),
     }
+    final_model_only = one_run and not getattr(args, "ray", None)
     for option, value in one_model.items():
         if value and n_models > 1:
-            if option in ("--suspects", "--table") and one_run:  # the final model's analysis
+            if option in ("--suspects", "--table") and final_model_only:  # the final model's analysis
                 continue
             also = ", or the checkpoints of one training run" if option == "--suspects" else ""
             raise UserError(f"{option} works with one model{also}; give one --model")
@@ -153,6 +155,8 @@ def check_outputs(
         check_no_projection(args)
     if args.save_map and args.map:
         raise UserError("--save-map draws a new map and --map places tokens in one: give one of them")
+    if args.interactive and getattr(args, "ray", None):
+        raise UserError("--ray reads a corpus on a cluster, --interactive one sentence at a time: give one")
     if args.interactive and (
         args.text is not None or args.file is not None or args.suspects or args.save_map or args.table
     ):
