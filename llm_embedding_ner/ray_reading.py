@@ -15,12 +15,14 @@ read) ends the run with its message, its document numbered as in the corpus.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import socket
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .analysis.result import Prediction, TokenRows
@@ -94,13 +96,11 @@ class RayReader:
         watch: Stopwatch | None = None,
         on_segment: Callable[[TokenRows], None] | None = None,
     ) -> Prediction:
-        import ray
-
         watch = watch or Stopwatch()
         _, types = analysis_types(corpus.documents, loaded, label_map)
         bounds = shard_bounds(corpus.documents, self.settings.shard_characters)
         with watch.stage("ray") as note:
-            connect(self.settings.address)
+            ray = connect(self.settings.address)
             try:
                 device, actors, per_actor = _placement(self.settings)
                 actors = min(actors, len(bounds))  # no actor without a shard to read
@@ -155,11 +155,16 @@ class RayReader:
             raise _user_error(e) or e from None
 
 
-def connect(address: str) -> None:
+def connect(address: str) -> Any:
     """Join the cluster at ``address``, or start a local one (``LOCAL``). An address that does
-    not answer within ``CONNECT_SECONDS`` is a UserError naming it (Ray itself waits minutes)."""
+    not answer within ``CONNECT_SECONDS`` is a UserError naming it (Ray itself waits minutes).
+    Returns the ``ray`` module, imported here (see ``RAY_AUTH_MODE``)."""
+    if address != LOCAL and _has_token():
+        # Ray (2.60) starts clusters with token authentication but joins them without unless
+        # told: a token at hand is the cluster's (as `ray start` does for a node with one).
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
     try:
-        import ray
+        import ray  # after the variable: Ray reads it once, at import
     except ImportError:
         raise UserError("--ray needs Ray: pip install 'llm_embedding_ner[ray]'") from None
     if address not in (LOCAL, "auto"):
@@ -183,7 +188,18 @@ def connect(address: str) -> None:
         else:
             ray.init(address=address, **quiet)
     except ConnectionError as e:
-        raise UserError(f"--ray {address}: {e}") from None
+        raise UserError(
+            f"--ray {address}: {e} (a cluster with token authentication also needs its token here: "
+            "RAY_AUTH_TOKEN, or the file ~/.ray/auth_token as on its head node)"
+        ) from None
+    return ray
+
+
+def _has_token() -> bool:
+    """Whether Ray would find an authentication token here (its variables, its default file)."""
+    named = os.environ.get("RAY_AUTH_TOKEN_PATH")
+    default = Path.home() / ".ray" / "auth_token"
+    return bool(os.environ.get("RAY_AUTH_TOKEN")) or Path(named or default).is_file()
 
 
 def _placement(settings: RaySettings) -> tuple[str, int, dict[str, float]]:
