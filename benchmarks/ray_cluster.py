@@ -172,7 +172,10 @@ def same_outputs(work: Path) -> dict:
                 found["columns_equal"].append(column)
                 continue
             x, y = a[column].to_numpy(zero_copy_only=False), b[column].to_numpy(zero_copy_only=False)
-            if x.dtype.kind == "f":
+            if x.dtype == object and len(x) and isinstance(x[0], np.ndarray):  # a list a row
+                differ = int(np.sum((np.stack(x) != np.stack(y)).any(axis=1)))
+                found["columns_differing"][column] = f"{differ:,} of {len(x):,} rows differ"
+            elif x.dtype.kind == "f":
                 found["columns_differing"][column] = f"max difference {np.nanmax(np.abs(x - y)):.3g}"
             else:
                 found["columns_differing"][column] = f"{int(np.sum(x != y)):,} rows differ"

@@ -108,6 +108,10 @@ class RayReader:
                 options = dict(types=types, batch_size=batch_size, layers=layers, label_map=label_map)
                 readings = self._readings(corpus.documents, bounds, device, actors, per_actor, options)
                 prediction = join_shards(corpus, readings, on_segment)
+                note.append(f"{len(prediction.entities):,} entities")
+                if (gold := prediction.gold) is not None:
+                    micro = gold.evaluation.micro
+                    note.append(f"micro F1 {micro.f1:.3f} against {micro.support:,} gold")
             finally:
                 ray.shutdown()  # the actors go, the cluster stays as it was found
         return prediction

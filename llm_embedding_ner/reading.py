@@ -1,6 +1,6 @@
 """``predict``: a corpus read by the model, segment by segment, before anything corpus-wide.
 
-documents -> tokenize into windows -> per segment of documents (windows.SEGMENT_TOKENS): the
+documents -> tokenize into windows -> per segment of documents (windows.SEGMENT_CHARACTERS): the
 forward pass, its hidden states sent to disk for a corpus (model/hidden_store.py), then the
 segment's entities and, for a ``--table``, its rows (``on_segment``) -> the gold comparison of
 the whole. Each segment's work is a function of its documents, so a long run hands on what it
@@ -72,6 +72,7 @@ def predict(
             loaded.max_length,
             DOCUMENT_SEPARATOR,
             first_document,
+            shard=types is not None,
         )
         tokens, n_windows = stream.tokens, stream.windows.input_ids.shape[0]
         documents = f"{len(docs):,} documents, " if corpus.split else ""

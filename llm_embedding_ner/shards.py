@@ -10,6 +10,7 @@ shard to the next, and recomputes the only corpus-wide part, the gold metrics.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -20,21 +21,28 @@ from .analysis.entities import Entity, token_classes, token_entity_index
 from .analysis.evaluation import evaluate
 from .analysis.gold import GoldComparison, global_sentences
 from .analysis.result import DocumentView, Prediction, TokenRows
+from .errors import UserError
 from .inputs.documents import Corpus, Document
 from .model.hidden_store import HiddenParts
 from .model.layer_selection import LayerSpec
 from .model.model_loading import LoadedModel
 from .model.token_display import ShownTokens
 from .model.vocabulary import PieceReadings
-from .model.windows import DocumentTokens, TokenizedText, Windows
+from .model.windows import (
+    NO_TOKENS,
+    SEGMENT_CHARACTERS,
+    DocumentTokens,
+    TokenizedText,
+    document_segments,
+    no_windows,
+)
 from .reading import DOCUMENT_SEPARATOR, predict
 
-# Characters of text a shard holds at most (unless one document is longer): about 30,000 tokens
-# of English for a BERT vocabulary, a few seconds of a GPU's time and 20-40 s of a CPU core's.
-# Small enough that the shards of a corpus of some 100,000 tokens keep a few workers busy and
-# that a shard's hidden states travel as one object (24 layers of 1,024 wide: 1.5 GB), large
-# enough that a shard's fixed costs (its transfer, a call) stay small beside its forward pass.
-SHARD_CHARACTERS = 1 << 17
+# A shard is a segment of the single process's reading (windows.SEGMENT_CHARACTERS: some 30,000
+# tokens of English, 20-40 s of a CPU core's time, a few of a GPU's): read by an actor, its windows
+# are batched as one process batches them, so its hidden states are the same to the last bit. Its
+# hidden states travel as one object (24 layers of 1,024 wide: 1.5 GB).
+SHARD_CHARACTERS = SEGMENT_CHARACTERS
 
 
 @dataclass(frozen=True)
@@ -51,16 +59,9 @@ class ShardReading:
 
 def shard_bounds(documents: list[Document], characters: int = SHARD_CHARACTERS) -> list[tuple[int, int]]:
     """(first, end) documents of each shard: consecutive documents, a shard closed once it holds
-    ``characters`` characters."""
-    bounds, first, held = [], 0, 0
-    for i, d in enumerate(documents):
-        held += len(d.text)
-        if held >= characters:
-            bounds.append((first, i + 1))
-            first, held = i + 1, 0
-    if first < len(documents):
-        bounds.append((first, len(documents)))
-    return bounds
+    ``characters`` characters (by default the single process's segments)."""
+    bounds = document_segments(np.asarray([len(d.text) for d in documents]), characters).tolist()
+    return list(itertools.pairwise(bounds))
 
 
 def read_shard(
@@ -133,6 +134,8 @@ def join_shards(
         )
     if at.document != len(corpus.documents) or hidden is None:
         raise ValueError(f"the shards held {at.document} of the corpus's {len(corpus.documents)} documents")
+    if at.token == 0:
+        raise UserError(NO_TOKENS)  # what the single process says of such a corpus
     return _joined(corpus, parts, hidden.finish().hidden)
 
 
@@ -196,7 +199,7 @@ def _joined(corpus: Corpus, parts: list[Prediction], hidden: np.ndarray) -> Pred
     document_counts = [s.token_starts.size - 1 for s in streams]
     stream = DocumentTokens(
         tokens,
-        _no_windows(),  # read where the shards were
+        no_windows(),  # read where the shards were
         _run_on([s.token_starts for s in streams]),
         _run_on([s.char_starts for s in streams]),
         _run_on([s.word_starts for s in streams]),
@@ -251,8 +254,3 @@ def _joined_gold(
         evaluation.word_kinds[word_ids],
         None if any(w is None for w in per_word) else np.concatenate(per_word),  # type: ignore[arg-type]
     )
-
-
-def _no_windows() -> Windows:
-    none = np.zeros(0, dtype=np.int64)
-    return Windows(none.reshape(0, 0), none, 0, none, none)

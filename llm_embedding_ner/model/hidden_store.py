@@ -75,6 +75,8 @@ class HiddenParts:
 
     def append(self, hidden: np.ndarray) -> None:
         """The next tokens' rows, (n_layers, m, width) float16."""
+        if hidden.shape[1] == 0:
+            return
         for file, layer in zip(self._files, hidden, strict=True):
             file.write(memoryview(np.ascontiguousarray(layer, dtype=np.float16)).cast("B"))
         self.n_tokens += hidden.shape[1]

@@ -21,12 +21,16 @@ from .vocabulary import PieceReadings, PieceStyle, piece_style, read_pieces
 # a few sentences) away from the edge of the window it is read from, text ends excepted, at a cost
 # of window / (window - overlap) forward passes per token: 1.14x for BERT's 510-token windows.
 DEFAULT_OVERLAP = 64
-# Documents are read in segments of about this many tokens: a segment's tokens are decoded (and
-# written to a table) as soon as its windows have run, so a long run keeps what it has done.
-SEGMENT_TOKENS = 1 << 16
+# Documents are read in segments of consecutive documents of about this many characters (some
+# 30,000 tokens of English): a segment's tokens are decoded (and written to a table) as soon as
+# its windows have run, so a long run keeps what it has done. Counted in characters, known before
+# any tokenizer runs, so that a cluster's shards (shards.py) are exactly these segments, batched
+# as one process batches them: the same hidden states to the last bit.
+SEGMENT_CHARACTERS = 1 << 17
 # Every character for which str.isspace() holds (a test checks the list against all of Unicode).
 WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 WHITESPACE += "\u2028\u2029\u202f\u205f\u3000"
+NO_TOKENS = "no document has any token for this model (only whitespace or characters it drops)"
 _WHITESPACE_CODES = np.asarray([ord(c) for c in WHITESPACE], dtype=np.uint32)
 
 
@@ -258,12 +262,20 @@ def stack_windows(
     )
 
 
-def document_segments(token_counts: np.ndarray, segment_tokens: int) -> np.ndarray:
+def document_segments(lengths: np.ndarray, size: int) -> np.ndarray:
     """(n_segments + 1,) the first document of each segment, then the number of documents:
-    consecutive documents, each segment closed once it holds ``segment_tokens`` tokens."""
-    ends = np.cumsum(token_counts)
-    cuts = np.flatnonzero(np.diff(ends // segment_tokens, prepend=0) > 0) + 1
-    return np.unique(np.r_[0, cuts, token_counts.size])
+    consecutive documents of ``lengths``, each segment closed once it holds ``size``. A segment's
+    end depends only on where it starts, so the segments of any run of whole segments are the
+    same counted from its own start (a shard read alone cuts itself no further)."""
+    bounds, held = [0], 0
+    for i, length in enumerate(np.asarray(lengths).tolist()):
+        held += length
+        if held >= size:
+            bounds.append(i + 1)
+            held = 0
+    if bounds[-1] != len(lengths):
+        bounds.append(len(lengths))
+    return np.asarray(bounds, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -295,10 +307,12 @@ def tokenize_documents(
     max_length: int,
     separator: str,
     first_document: int = 0,
+    shard: bool = False,
 ) -> DocumentTokens:
     """Tokenize each document on its own (pre-split ``words`` where given) and cut it into its
     own windows, so no window mixes two documents; then join them into one stream. Messages
-    number the documents from ``first_document`` (a shard's place in its corpus)."""
+    number the documents from ``first_document``. A ``shard`` of a corpus (shards.py) may hold
+    no token at all: whether the corpus has any is known where the shards are joined."""
     _require_fast(tokenizer)
     prefix, suffix = special_frame(tokenizer)
     style = piece_style(tokenizer)
@@ -312,14 +326,14 @@ def tokenize_documents(
                 else tokenize_words(tokenizer, text, doc_words, style)
             )
         except UserError as e:
-            if len(texts) == 1:
+            if len(texts) == 1 and not shard:
                 raise
             if doc_words is not None and len(doc_words) == 0:
                 raise UserError(f"document {first_document + index}: {e}") from None
             parts.append(_no_tokens())
             empty.append(first_document + index)
-    if len(empty) == len(texts):
-        raise UserError("no document has any token for this model (only whitespace or characters it drops)")
+    if len(empty) == len(texts) and not shard:
+        raise UserError(NO_TOKENS)
     if empty:
         warn_empty_documents(empty)
     token_counts = [part.ids.size for part in parts]
@@ -340,14 +354,22 @@ def tokenize_documents(
     )
     read = [p for p in parts if p.ids.size]  # a document without tokens has no window
     windows = [make_windows(p, prefix, suffix, max_length) for p in read]
+    if not windows:  # a shard of documents the tokenizer reads nothing of
+        return DocumentTokens(joined, no_windows(), token_starts, char_starts, word_starts)
     if len(windows) == 1:
         return DocumentTokens(joined, windows[0], token_starts, char_starts, word_starts)
-    segment_documents = document_segments(np.asarray(token_counts), SEGMENT_TOKENS)
+    segment_documents = document_segments(np.asarray([len(t) for t in texts]), SEGMENT_CHARACTERS)
     read_before = np.cumsum([0, *(c > 0 for c in token_counts)])  # windowed documents before each
     stacked = stack_windows(
         windows, [p.ids.size for p in read], tokenizer.pad_token_id or 0, read_before[segment_documents]
     )
     return DocumentTokens(joined, stacked, token_starts, char_starts, word_starts, segment_documents)
+
+
+def no_windows() -> Windows:
+    """Windows of no token: a shard the tokenizer reads nothing of, or tokens read elsewhere."""
+    none = np.zeros(0, dtype=np.int64)
+    return Windows(none.reshape(0, 0), none, 0, none, none)
 
 
 def _no_tokens() -> TokenizedText:

@@ -7,7 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from llm_embedding_ner.model.hidden_store import HiddenStore, blocks, gather_rows, range_means, read_rows
+from llm_embedding_ner.model.hidden_store import (
+    HiddenParts,
+    HiddenStore,
+    blocks,
+    gather_rows,
+    range_means,
+    read_rows,
+)
 
 
 def stored(n_layers: int = 3, n: int = 1000, width: int = 7) -> tuple[HiddenStore, np.ndarray]:
@@ -47,6 +54,18 @@ def test_the_file_leaves_nothing_in_the_temporary_folder(tmp_path: Path) -> None
     store = HiddenStore(1, 10, 4, parent=str(tmp_path))
     store.write(np.arange(10), np.ones((1, 10, 4), np.float32))
     assert store.hidden.sum() == 40 and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("n_layers", [1, 3])
+def test_parts_appended_in_order_read_back_as_one_store(tmp_path: Path, n_layers: int) -> None:
+    """A cluster's shards arrive in order, their total unknown until the last (shards.py)."""
+    values = np.random.default_rng(1).normal(size=(n_layers, 50, 6)).astype(np.float16)
+    parts = HiddenParts(n_layers, 6, parent=str(tmp_path))
+    for a, b in [(0, 7), (7, 7), (7, 31), (31, 50)]:  # an empty part too
+        parts.append(values[:, a:b])
+    hidden = parts.finish().hidden
+    assert hidden.shape == values.shape and np.array_equal(hidden, values)
+    assert list(tmp_path.iterdir()) == []  # anonymous files, as the store's
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmRSS from /proc")

@@ -25,7 +25,7 @@ def test_every_token_is_a_row_equal_to_the_analysis(
 
     from llm_embedding_ner.model import windows
 
-    monkeypatch.setattr(windows, "SEGMENT_TOKENS", 40)  # several segments of a few documents
+    monkeypatch.setattr(windows, "SEGMENT_CHARACTERS", 200)  # several segments of a few documents
     writer = TableWriter(str(tmp_path / "table"))
     a = analyze(read_conll(tmp_path, 6, iob1=True), dslim_model, layers=(1, 2), on_segment=writer)
     assert a.suspects and writer.parts > 1
@@ -121,7 +121,7 @@ def test_a_run_stopped_late_keeps_the_segments_it_read(
 
     from llm_embedding_ner.model import windows
 
-    monkeypatch.setattr(windows, "SEGMENT_TOKENS", 40)
+    monkeypatch.setattr(windows, "SEGMENT_CHARACTERS", 200)
     writer = TableWriter(str(tmp_path / "table"))
 
     def stop_after_two(rows) -> None:
