@@ -57,14 +57,16 @@ def child(argv: list[str]) -> None:
     pipeline.analyze = analyze_and_keep
     code = cli.main([*argv, "--headless", "-q"])
     assert code == 0, f"run failed with exit code {code}"
+    end_to_end = time.time() - spawned
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the figures
     analysis = captured["analysis"]
     micro = analysis.gold.evaluation.micro
     print(
         json.dumps(
             {
                 **bench.picture_quality(analysis),
-                "end_to_end": time.time() - spawned,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "end_to_end": end_to_end,
+                "peak_rss_mb": peak_rss_mb,
                 "stages": analysis.timings,
                 "tokens": len(analysis.tokens),
                 "f1": micro.f1,

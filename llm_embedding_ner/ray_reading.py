@@ -39,8 +39,6 @@ RETRIES = 3  # times Ray starts a dead actor again, and reads its shard again, b
 CONNECT_SECONDS = 5.0  # how long an address may take to answer before it is called unreachable
 LOCAL = "local"  # --ray without an address: a Ray of this machine's cores, for this run only
 
-log = logging.getLogger("llm_embedding_ner")
-
 
 @dataclass(frozen=True)
 class RaySettings:
@@ -151,12 +149,17 @@ class RayReader:
                 **per_actor,
             )
         progress = throttled("ray: {done}/{total} shards read")
+        done = 0
         try:
             for done, row in enumerate(read.iter_rows(), start=1):
                 progress(done, len(bounds))
                 yield pickle.loads(row["reading"])
         except Exception as e:  # Ray wraps what the actor raised: a UserError stays one
-            raise _user_error(e) or e from None
+            said = [line for line in str(e).splitlines() if line.strip()]
+            raise _user_error(e) or UserError(
+                f"the Ray cluster stopped reading after {done:,} of {len(bounds):,} shards: "
+                f"{said[-1] if said else type(e).__name__}"
+            ) from None
 
 
 def connect(address: str) -> Any:
@@ -219,7 +222,12 @@ def _placement(settings: RaySettings) -> tuple[str, int, dict[str, float]]:
         device = "cuda" if gpus else "cpu"
     on_gpus = device == "cuda"
     actors = settings.actors or (gpus if on_gpus else max(cpus, 1))
-    return device, actors, {"num_gpus": 1.0, "num_cpus": 1.0} if on_gpus else {"num_cpus": 1.0}
+    # More actors asked for than the cluster has CPUs (GPUs) share them, rather than wait for
+    # resources that never come: a fixed pool starts only once all its actors fit.
+    per_actor = {"num_cpus": min(1.0, max(cpus, 1) / actors)}
+    if on_gpus:
+        per_actor["num_gpus"] = min(1.0, gpus / actors)
+    return device, actors, per_actor
 
 
 def _user_error(error: BaseException) -> UserError | None:

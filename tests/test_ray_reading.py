@@ -25,7 +25,7 @@ from .test_pipeline import agreeing_conll_text, read_conll
 
 
 def settings(model_dir: Path, **more) -> RaySettings:
-    return RaySettings(LOCAL, ModelEntry(str(model_dir), "test"), "cpu", actors=2, **more)
+    return RaySettings(LOCAL, ModelEntry(str(model_dir), "test"), "cpu", **{"actors": 2, **more})
 
 
 def test_the_cluster_gives_the_single_process_answers_shard_by_shard(
@@ -74,6 +74,27 @@ def test_an_actor_that_dies_is_replaced_and_its_shard_read_again(
     assert on_ray.labels == alone.labels
     assert len(on_ray.documents) == len(corpus.documents)
     assert on_ray.gold.evaluation.micro == alone.gold.evaluation.micro
+
+
+def test_a_shard_that_kills_every_actor_ends_the_run_after_the_retries(
+    dslim_model, dslim_model_dir: Path, tmp_path: Path
+) -> None:
+    from llm_embedding_ner.errors import UserError
+    from llm_embedding_ner.ray_reading import RETRIES
+
+    corpus = read_conll(tmp_path, seed=9, iob1=False)
+    tries = tmp_path / "tries"
+    tries.mkdir()
+
+    class AlwaysDies(ShardReader):
+        def __call__(self, batch: dict) -> dict:
+            (tries / str(os.getpid())).touch()
+            os._exit(1)
+
+    reader = RayReader(settings(dslim_model_dir, actors=1), AlwaysDies)
+    with pytest.raises(UserError, match=r"^the Ray cluster stopped reading after 0 of 1 shards: "):
+        analyze(corpus, dslim_model, read=reader)
+    assert len(list(tries.iterdir())) == 1 + RETRIES  # the first actor, then each one started again
 
 
 def test_the_command_line_writes_the_same_files_with_and_without_ray(
