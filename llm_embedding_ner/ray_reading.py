@@ -190,8 +190,8 @@ def connect(address: str) -> Any:
     # errors reach here as exceptions. The actors' warnings come back with their readings.
     quiet = dict(logging_level=logging.ERROR, log_to_driver=True)
     try:
-        if address == LOCAL:
-            ray.init(include_dashboard=False, **quiet)
+        if address == LOCAL:  # a new one even where RAY_ADDRESS names another
+            ray.init(address="local", include_dashboard=False, **quiet)
         else:
             ray.init(address=address, **quiet)
     except ConnectionError as e:

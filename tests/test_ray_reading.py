@@ -97,6 +97,26 @@ def test_a_shard_that_kills_every_actor_ends_the_run_after_the_retries(
     assert len(list(tries.iterdir())) == 1 + RETRIES  # the first actor, then each one started again
 
 
+def test_a_document_an_actor_cannot_read_is_the_error_it_is_without_ray(
+    dslim_model, dslim_model_dir: Path, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from llm_embedding_ner.errors import UserError
+    from llm_embedding_ner.inputs.documents import Document
+
+    corpus = read_conll(tmp_path, seed=10, iob1=False)
+    nothing = Document(
+        "", words=np.zeros((0, 2), np.int64), gold_tags=[], word_sentence=np.zeros(0, np.int64)
+    )
+    corpus = replace(corpus, documents=[*corpus.documents, nothing])
+    with pytest.raises(UserError) as alone:
+        analyze(corpus, dslim_model)
+    with pytest.raises(UserError) as on_ray:
+        analyze(corpus, dslim_model, read=RayReader(settings(dslim_model_dir, shard_characters=100)))
+    assert str(on_ray.value) == str(alone.value) == "document 3: the document has no words"
+
+
 def test_the_command_line_writes_the_same_files_with_and_without_ray(
     dslim_model, dslim_model_dir: Path, tmp_path: Path
 ) -> None:
