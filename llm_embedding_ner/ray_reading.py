@@ -9,7 +9,8 @@ the comparison with gold labels. The readings come back in corpus order and are 
 
 An actor that dies (its process or its machine) is started again and its shard read again by
 Ray, ``RETRIES`` times each; an error in the reading itself (a document the tokenizer cannot
-read) ends the run with its message, its document numbered as in the corpus.
+read) comes back as the shard's reading and ends the run with its message, its document
+numbered as in the corpus.
 """
 
 from __future__ import annotations
@@ -68,11 +69,15 @@ class ShardReader:
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
 
-        readings = [
-            read_shard(pickle.loads(documents), int(first), self.loaded, **self.options)
-            for first, documents in zip(batch["first"], batch["documents"], strict=True)
-        ]
-        blobs = [pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL) for r in readings]
+        blobs = []
+        for first, documents in zip(batch["first"], batch["documents"], strict=True):
+            try:
+                reading: ShardReading | UserError = read_shard(
+                    pickle.loads(documents), int(first), self.loaded, **self.options
+                )
+            except UserError as e:  # the user's to fix: sent back as it is, not retried
+                reading = e
+            blobs.append(pickle.dumps(reading, protocol=pickle.HIGHEST_PROTOCOL))
         return {"first": batch["first"], "reading": np.asarray(blobs, dtype=object)}
 
 
@@ -152,13 +157,18 @@ class RayReader:
         done = 0
         try:
             for done, row in enumerate(read.iter_rows(), start=1):
+                reading = pickle.loads(row["reading"])
+                if isinstance(reading, UserError):
+                    raise reading
                 progress(done, len(bounds))
-                yield pickle.loads(row["reading"])
-        except Exception as e:  # Ray wraps what the actor raised: a UserError stays one
+                yield reading
+        except UserError:
+            raise
+        except Exception as e:  # Ray's own, about its actors and tasks: its last line says why
             said = [line for line in str(e).splitlines() if line.strip()]
-            raise _user_error(e) or UserError(
-                f"the Ray cluster stopped reading after {done:,} of {len(bounds):,} shards: "
-                f"{said[-1] if said else type(e).__name__}"
+            raise UserError(
+                f"the Ray cluster stopped reading after {done:,} of {len(bounds):,} "
+                f"shards: {said[-1] if said else type(e).__name__}"
             ) from None
 
 
@@ -228,17 +238,6 @@ def _placement(settings: RaySettings) -> tuple[str, int, dict[str, float]]:
     if on_gpus:
         per_actor["num_gpus"] = min(1.0, gpus / actors)
     return device, actors, per_actor
-
-
-def _user_error(error: BaseException) -> UserError | None:
-    """The UserError an actor raised, found inside Ray's wrappers (each holds what it wraps as
-    its ``cause`` or ``__cause__``)."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if type(seen) is UserError:
-            return seen
-        seen = getattr(seen, "cause", None) or seen.__cause__
-    return None
 
 
 def _count(n: int, noun: str) -> str:
