@@ -62,6 +62,7 @@ def predict(
     docs = corpus.documents
     watch = watch or Stopwatch()
     layer_numbers = resolve_layers(layers, loaded.n_layers)
+    shard = types is not None  # a part of a corpus: it may hold no token (shards.py)
     rename, all_types = analysis_types(docs, loaded, label_map)
     types = all_types if types is None else types
     with watch.stage("tokenize") as note:
@@ -72,7 +73,7 @@ def predict(
             loaded.max_length,
             DOCUMENT_SEPARATOR,
             first_document,
-            shard=types is not None,
+            shard=shard,
         )
         tokens, n_windows = stream.tokens, stream.windows.input_ids.shape[0]
         documents = f"{len(docs):,} documents, " if corpus.split else ""

@@ -80,3 +80,22 @@ def test_shards_are_consecutive_documents_closed_at_the_size() -> None:
     assert shard_bounds(documents, 10) == [(0, 2), (2, 3), (3, 6)]
     assert shard_bounds(documents, 1000) == [(0, 6)]
     assert shard_bounds([], 10) == []
+
+
+def test_a_corpus_the_tokenizer_reads_nothing_of_is_an_error_read_whole_or_in_shards(
+    dslim_model, tmp_path
+) -> None:
+    """A shard may hold no token; a corpus may not, however it is read."""
+    from llm_embedding_ner.errors import UserError
+    from llm_embedding_ner.inputs.corpus import read_corpus
+    from llm_embedding_ner.pipeline import analyze
+
+    path = tmp_path / "shy.conll"
+    path.write_text("-DOCSTART- O\n\n\u00ad B-MISC\n\n-DOCSTART- O\n\n\u200b O\n", encoding="utf-8")
+    corpus = read_corpus(None, str(path), "")
+    with pytest.raises(UserError, match=r"^no document has any token for this model"):
+        predict(corpus, dslim_model)
+    with pytest.raises(UserError, match=r"^no document has any token for this model"):
+        read_in_shards(corpus, dslim_model, 1)
+    with pytest.raises(UserError, match=r"^the text has no tokens for this model"):
+        analyze("\u00ad", dslim_model)
