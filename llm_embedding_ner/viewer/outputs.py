@@ -142,12 +142,12 @@ def check_outputs(
         "--table": args.table,
         "--map": args.map,
         "--interactive": args.interactive,
-        "--ray": getattr(args, "ray", None),
     }
-    final_model_only = one_run and not getattr(args, "ray", None)
+    if getattr(args, "ray", None) and n_models > 1:  # checked first: it is why the others would fail
+        raise UserError("--ray works with one model; give one --model")
     for option, value in one_model.items():
         if value and n_models > 1:
-            if option in ("--suspects", "--table") and final_model_only:  # the final model's analysis
+            if option in ("--suspects", "--table") and one_run:  # the final model's analysis
                 continue
             also = ", or the checkpoints of one training run" if option == "--suspects" else ""
             raise UserError(f"{option} works with one model{also}; give one --model")
