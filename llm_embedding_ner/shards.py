@@ -27,13 +27,12 @@ from .model.hidden_store import HiddenParts
 from .model.layer_selection import LayerSpec
 from .model.model_loading import LoadedModel
 from .model.token_display import ShownTokens
-from .model.vocabulary import PieceReadings
 from .model.windows import (
     NO_TOKENS,
     SEGMENT_CHARACTERS,
     DocumentTokens,
-    TokenizedText,
     document_segments,
+    join_tokens,
     no_windows,
 )
 from .reading import DOCUMENT_SEPARATOR, predict
@@ -140,12 +139,11 @@ def join_shards(
 
 
 def _shifted(p: Prediction, at: _Offsets) -> Prediction:
-    """``p`` with its tokens, words and characters numbered from ``at``."""
+    """``p`` with its documents' and entities' tokens, words and characters numbered from ``at``
+    (its tokens' own offsets and word ids are moved on as they are joined: ``join_tokens``)."""
     s = p.stream
-    tokens = replace(s.tokens, offsets=s.tokens.offsets + at.char, word_ids=s.tokens.word_ids + at.word)
     stream = replace(
         s,
-        tokens=tokens,
         token_starts=s.token_starts + at.token,
         char_starts=s.char_starts + at.char,
         word_starts=s.word_starts + at.word,
@@ -189,13 +187,9 @@ def _shift_view(v: DocumentView, at: _Offsets) -> DocumentView:
 def _joined(corpus: Corpus, parts: list[Prediction], hidden: np.ndarray) -> Prediction:
     """One prediction of shifted ``parts``: lists and arrays laid end to end."""
     streams = [p.stream for p in parts]
-    tokens = TokenizedText(
-        np.concatenate([s.tokens.ids for s in streams]),
-        [piece for s in streams for piece in s.tokens.pieces],
-        np.concatenate([s.tokens.offsets for s in streams]),
-        np.concatenate([s.tokens.word_ids for s in streams]),
-        PieceReadings.join([s.tokens.readings for s in streams]),
-    )
+    firsts = [(int(s.char_starts[0]), int(s.word_starts[0])) for s in streams]  # shifted by _shifted
+    chars, words = (np.asarray(column) for column in zip(*firsts, strict=True))
+    tokens = join_tokens([s.tokens for s in streams], chars, words)
     document_counts = [s.token_starts.size - 1 for s in streams]
     stream = DocumentTokens(
         tokens,

@@ -345,13 +345,7 @@ def tokenize_documents(
     token_starts = np.cumsum([0, *token_counts])
     char_starts = np.cumsum([0, *char_lengths])
     word_starts = np.cumsum([0, *word_counts])
-    joined = TokenizedText(
-        ids=np.concatenate([p.ids for p in parts]),
-        pieces=[piece for p in parts for piece in p.pieces],
-        offsets=np.concatenate([p.offsets + c for p, c in zip(parts, char_starts.tolist(), strict=False)]),
-        word_ids=np.concatenate([p.word_ids + w for p, w in zip(parts, word_starts.tolist(), strict=False)]),
-        readings=PieceReadings.join([p.readings for p in parts]),
-    )
+    joined = join_tokens(parts, char_starts, word_starts)
     read = [p for p in parts if p.ids.size]  # a document without tokens has no window
     windows = [make_windows(p, prefix, suffix, max_length) for p in read]
     if not windows:  # a shard of documents the tokenizer reads nothing of
@@ -364,6 +358,21 @@ def tokenize_documents(
         windows, [p.ids.size for p in read], tokenizer.pad_token_id or 0, read_before[segment_documents]
     )
     return DocumentTokens(joined, stacked, token_starts, char_starts, word_starts, segment_documents)
+
+
+def join_tokens(
+    parts: list[TokenizedText], char_starts: np.ndarray, word_starts: np.ndarray
+) -> TokenizedText:
+    """Consecutive ``parts`` (documents, or a cluster's shards) as one: each part's offsets and
+    word ids moved on by its first character and word in the whole (``char_starts[i]``,
+    ``word_starts[i]``)."""
+    return TokenizedText(
+        ids=np.concatenate([p.ids for p in parts]),
+        pieces=[piece for p in parts for piece in p.pieces],
+        offsets=np.concatenate([p.offsets + c for p, c in zip(parts, char_starts.tolist(), strict=False)]),
+        word_ids=np.concatenate([p.word_ids + w for p, w in zip(parts, word_starts.tolist(), strict=False)]),
+        readings=PieceReadings.join([p.readings for p in parts]),
+    )
 
 
 def no_windows() -> Windows:
