@@ -30,11 +30,20 @@ GATHER_ROWS = 4096  # rows gathered between two hand-backs by ``gather_rows``
 class HiddenStore:
     """(n_layers, n_tokens, width) float16 hidden states in an anonymous temporary file."""
 
-    def __init__(self, n_layers: int, n_tokens: int, width: int, parent: str | None = None) -> None:
-        """``parent``: the folder for the file (the system's temporary folder by default)."""
+    def __init__(
+        self,
+        n_layers: int,
+        n_tokens: int,
+        width: int,
+        parent: str | None = None,
+        file: BinaryIO | None = None,
+    ) -> None:
+        """``parent``: the folder for the file (the system's temporary folder by default);
+        ``file``: an anonymous file already holding every row (``HiddenParts``)."""
         self.shape = (n_layers, n_tokens, width)
-        self._file = _temporary_file(parent)
-        self._file.truncate(2 * n_layers * n_tokens * width)  # sparse until written
+        self._file = file or _temporary_file(parent)
+        if file is None:
+            self._file.truncate(2 * n_layers * n_tokens * width)  # sparse until written
         self._hidden: np.ndarray | None = None
 
     def write(self, tokens: np.ndarray, hidden: np.ndarray) -> None:
@@ -83,21 +92,15 @@ class HiddenParts:
 
     def finish(self) -> HiddenStore:
         """The store of every part appended; this object is spent."""
-        store = HiddenStore(0, 0, self.width, self._parent)
-        store.shape = (len(self._files), self.n_tokens, self.width)
-        if len(self._files) == 1:
-            store._file.close()
-            store._file = self._files[0]
-        else:
-            layer_bytes = 2 * self.n_tokens * self.width
-            for layer, part in enumerate(self._files):
-                part.flush()
-                store._file.seek(layer * layer_bytes)
-                part.seek(0)
-                shutil.copyfileobj(part, store._file, 16 << 20)
-                part.close()
-        self._files = []
-        return store
+        files, self._files = self._files, []
+        if len(files) == 1:
+            return HiddenStore(1, self.n_tokens, self.width, file=files[0])
+        whole = _temporary_file(self._parent)
+        for part in files:  # layer after layer, as a HiddenStore lays them out
+            part.seek(0)
+            shutil.copyfileobj(part, whole, 16 << 20)
+            part.close()
+        return HiddenStore(len(files), self.n_tokens, self.width, file=whole)
 
 
 def _temporary_file(parent: str | None) -> BinaryIO:
