@@ -109,12 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     source = parser.add_argument_group("input")
-    source.add_argument("--text", help="the text to analyse (default: a built-in paragraph)")
+    source.add_argument(
+        "--text",
+        help="the text to analyse (default: a built-in paragraph with persons, places, organizations, "
+        "nationalities and an event, ending on an entity)",
+    )
     source.add_argument(
         "--file",
         metavar="PATH",
         help="read from a UTF-8 file: plain text, JSON Lines or CoNLL, or a Hugging Face dataset as "
-        "JSON Lines, Parquet or a save_to_disk directory (see --format); '-' reads standard input",
+        "JSON Lines, Parquet or a save_to_disk directory (see --format); '-' reads standard input; "
+        "not together with --text",
     )
     source.add_argument(
         "--format",
@@ -165,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--map",
         metavar="PATH",
         help="place the tokens in this reference map (made with --save-map, by the same model) "
-        "instead of fitting a new projection (so the projection options do not apply); the map's "
+        "instead of fitting a new projection (so the projection options are refused with it); the map's "
         "tokens show behind them",
     )
     source.add_argument(
@@ -177,16 +182,17 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument(
         "--table",
         metavar="DIR",
-        help="one model: write every token of the run as Parquet (tokens/, written as the corpus is "
-        "read, and corpus.parquet, joined by token_id) into this new or empty folder, for pandas, "
-        "polars or DuckDB",
+        help="one model (or one training run with --suspects): write every token of the run as Parquet "
+        "(tokens/, written as the corpus is read, and corpus.parquet, joined by token_id) into this "
+        "new or empty folder (a folder with files in it is refused), for pandas, polars or DuckDB",
     )
     source.add_argument(
         "--suspects",
         metavar="FILE.jsonl",
         help="input with gold labels, one model or the checkpoints of one training run (ranked with "
         "its training dynamics): write the suspect gold labels (spans whose annotation is probably "
-        "wrong) to this new JSON Lines file, most suspect first",
+        "wrong) to this new JSON Lines file, most suspect first (an existing file is refused, never "
+        "overwritten)",
     )
 
     model = parser.add_argument_group("model")

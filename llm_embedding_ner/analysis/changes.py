@@ -35,6 +35,9 @@ class ModelResult:
 
 @dataclass(frozen=True)
 class Comparison:
+    """What ``compare`` hands on: each model's result in the order given, whether the points are
+    shared words (the tokenizers differ) or tokens, and how alike consecutive models label words."""
+
     models: list[ModelResult]
     per_word: bool  # the tokenizers differ: one point per shared word, not per token
     agreement: list[float]  # share of words on which models i and i + 1 agree (both with labels)

@@ -59,6 +59,10 @@ FLOAT16_MAX = 65504.0
 
 @dataclass(frozen=True)
 class ReferenceMap:
+    """One run's picture kept to place later runs' tokens in (``map_of``, ``save_map``, ``load_map``):
+    its tokens' hidden states and 3D coordinates, what each token was, and fingerprints of the
+    model and tokenizer that made it, so a map is only used with them."""
+
     model: str  # the model's id or directory, as given
     model_fingerprint: str
     tokenizer_fingerprint: str
@@ -174,6 +178,9 @@ def _compact(hidden: np.ndarray) -> np.ndarray:
 
 
 def save_map(m: ReferenceMap, path: str | Path) -> None:
+    """Write ``m`` to ``path`` as one ``.npz`` file (numpy's zip of arrays, no pickles): ``hidden``,
+    ``coordinates``, ``document``, ``class_ids`` and ``meta``, UTF-8 JSON with the rest; a file
+    already at ``path`` is never replaced (FileExistsError)."""
     meta = {
         "format": MAP_FORMAT,
         "version": MAP_VERSION,

@@ -32,6 +32,9 @@ class Document:
 
 @dataclass(frozen=True)
 class Corpus:
+    """The input as documents (``read_corpus``): what was read, in input order, and in which format;
+    ``has_gold`` says whether every document has gold labels to score."""
+
     documents: list[Document]
     format: str  # "text", "jsonl", "conll", "parquet" or "dataset"
     split: bool  # True when the input is meant as several documents (any format but plain text)

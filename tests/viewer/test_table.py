@@ -103,7 +103,7 @@ def test_the_table_from_the_command_line_and_refused_before_any_work(
     rows = pq.read_table(table / "tokens").num_rows
     assert result.stderr.rstrip().endswith(f"{rows:,} tokens written to {table / 'tokens'} (1 file) and "
                                            f"{table / 'corpus.parquet'} (joined by token_id)")  # fmt: skip
-    readme_examples_answer(table)
+    documented_examples_answer(table)
     refused = run_cli(*model, "--table", str(table), "--headless", "--save", str(tmp_path / "s.rrd"))
     assert refused.returncode == 2
     assert (
@@ -152,15 +152,15 @@ def test_a_table_that_cannot_be_written_stops_the_table_not_the_run(dslim_model,
         writer.finish(a)
 
 
-def readme_examples_answer(table: Path) -> None:
-    """The README's pandas and DuckDB examples, run on this table as a user pastes them: they
-    name the documents with most suspects, the same ones."""
+def documented_examples_answer(table: Path) -> None:
+    """The documentation's pandas and DuckDB examples (the suspects tutorial), run on this table
+    as a user pastes them: they name the documents with most suspects, the same ones."""
     import contextlib
     import io
     import re
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Every token as a table", 1)[1].split("\n## ", 1)[0]
+    page = Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "suspects.md"
+    section = page.read_text(encoding="utf-8").split("**Every token as a table.**", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
     assert len(blocks) == 2
     printed = []
