@@ -18,7 +18,7 @@ of the test split's first 40 documents by the same model): seconds from the line
 recording sent, median and 90th percentile of 20.
 
 Prints the tables and writes benchmarks/maps.json; ``--keep-map PATH`` also saves the training
-split's map (for the README's screenshot).
+split's map (docs/screenshots.py now makes the maps tutorial's picture itself).
 """
 
 from __future__ import annotations

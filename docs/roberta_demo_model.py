@@ -1,4 +1,4 @@
-"""A small RoBERTa-family NER model for the README's model-families screenshot, made offline.
+"""A small RoBERTa-family NER model for the model-families page's screenshot, made offline.
 
 No pretrained RoBERTa can be downloaded where this project is built, so this script makes one:
 a byte-level BPE tokenizer (RoBERTa's kind: ``Ġ`` for a space, bytes for characters outside its

@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 # The public API: each name and the module it lives in. The package is four folders in the order
 # data flows through them (inputs -> model -> analysis -> viewer), with the runs that chain them
-# (pipeline, comparison) and the command line at the top; see README "How it works".
+# (pipeline, comparison) and the command line at the top; see docs/design/how-it-works.md.
 _PUBLIC = {
     "Analysis": "analysis.result",
     "Comparison": "analysis.changes",

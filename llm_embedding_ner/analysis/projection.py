@@ -43,7 +43,7 @@ MANY_POINTS = 20_000
 # test split's 57,924 tokens (the demo model's last layer) that keeps the 3D separation of
 # entity types (0.911 against 0.914 for a fit of every point) and 95 % of the hidden-space
 # neighbours kept in 3D (0.297 of each token's 15 against 0.305), in 7 s instead of 19 s; on
-# the training split's 252,043 see the README's Performance section.
+# the training split's 252,043 see docs/design/performance.md.
 LANDMARKS_FROM = 50_000
 LANDMARKS = 12_000
 PLACING_ROUNDS = 10

@@ -10,7 +10,7 @@ model/hidden_store.py). Kept as float16: 256 bytes a token whatever the model's 
 
 Measured on the CoNLL-2003 validation split (51,362 tokens, the demo model, 384 wide): each
 token's 14 nearest in 128 components hold 86 % of its 14 nearest by cosine (64 components:
-72 %, 96: 81 %); the README's Performance section gives the picture's quality figures.
+72 %, 96: 81 %); docs/design/corpus-scale.md gives the picture's quality figures.
 """
 
 from __future__ import annotations

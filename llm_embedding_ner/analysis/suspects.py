@@ -48,7 +48,7 @@ from .evaluation import chunks
 OUTSIDE = "O"
 # Weights of the model, neighbour and consistency evidence, in the score and in the suggestion;
 # they sum to 1, so scores lie in [0, 1]. Chosen on the CoNLL-2003 validation split with 297
-# planted errors (benchmarks/suspects.py --tune), never on the test split the README reports:
+# planted errors (benchmarks/suspects.py --tune), never on the test split the documentation reports:
 # model and consistency equally gave the best precision at 100, 200 and 500 (0.99, 0.925,
 # 0.55). Neighbours are measured and reported for every suspect, but any weight for them
 # (0.1 to 0.3, with 5 or 14 neighbours) left precision at 100 and 200 as it was and cut it at

@@ -19,7 +19,7 @@ from ..analysis.result import Analysis
 
 # Half the 2 million points at which the viewer slows, leaving room for the entity-mention cloud
 # drawn beside the tokens; a 2 M-token run's recording at this cap opens and draws in the web
-# viewer (README, Performance).
+# viewer (docs/design/corpus-scale.md).
 POINT_CAP = 1_000_000
 SEED = 0
 

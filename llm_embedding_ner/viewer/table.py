@@ -109,7 +109,7 @@ def analysis_rows(a: Analysis) -> TokenRows:
 
 
 def token_columns(rows: TokenRows) -> dict[str, object]:
-    """The per-document columns of ``tokens/`` (see the README for each one)."""
+    """The per-document columns of ``tokens/`` (each one described in docs/reference/formats.md)."""
     import pyarrow as pa
 
     from ..analysis.evaluation import ERROR_KINDS

@@ -149,7 +149,7 @@ def test_the_current_directory_is_named_by_its_name(tmp_path: Path, monkeypatch:
 def test_the_demo_models_training_run_is_laid_out_as_trainer_lays_it_out(
     dslim_model: object, tmp_path: Path
 ) -> None:
-    """docs/demo_model.py's checkpoints are one --model (OUT/checkpoints), as the README's
+    """docs/demo_model.py's checkpoints are one --model (OUT/checkpoints), as the documentation's
     comparison of them says, and its final model another (OUT)."""
     import importlib.util
     import sys
