@@ -19,6 +19,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from llm_embedding_ner.errors import UserError
+from llm_embedding_ner.inputs.text_input import check_one_source
+from llm_embedding_ner.model.model_loading import DEFAULT_MODEL
 from llm_embedding_ner.options import EXAMPLES, build_parser
 from llm_embedding_ner.viewer.outputs import check_outputs
 
@@ -122,8 +124,8 @@ def check_command(text: str) -> None:
             if e.code == 0:  # --help or --version: printed, nothing to check
                 continue
             raise AssertionError(f"the tool's parser refuses {text!r}") from e
-        assert not (namespace.text is not None and namespace.file is not None), text
-        models = namespace.model or ["dslim/bert-base-NER"]
+        check_one_source(namespace.text, namespace.file)
+        models = namespace.model or [DEFAULT_MODEL]
         check_outputs(namespace, len(models), namespace.model or [], one_run=bool(namespace.suspects))
 
 

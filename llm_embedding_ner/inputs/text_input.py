@@ -15,8 +15,7 @@ def read_text(text: str | None = None, file: str | None = None, default: str = "
     The text is returned exactly as given (no stripping, no newline normalisation), because
     entity offsets index into it.
     """
-    if text is not None and file is not None:
-        raise UserError("--text and --file cannot be used together")
+    check_one_source(text, file)
     if file is not None:
         text = _read_file(file)
         source = _describe(file)
@@ -28,6 +27,12 @@ def read_text(text: str | None = None, file: str | None = None, default: str = "
         raise UserError(f"the text from {source} is empty; give some words to analyse")
     check_unicode(text, source)
     return text
+
+
+def check_one_source(text: str | None, file: str | None) -> None:
+    """Refuse ``--text`` and ``--file`` given together: the run reads one of them."""
+    if text is not None and file is not None:
+        raise UserError("--text and --file cannot be used together")
 
 
 def check_unicode(text: str, source: str) -> None:
